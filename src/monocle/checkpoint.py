@@ -1,0 +1,121 @@
+"""Checkpoints: safetensors weights plus a JSON config, never a pickle.
+
+A checkpoint named ``NAME`` is two files side by side: ``NAME.safetensors`` (the state dict) and
+``NAME.json`` (which registered model to build with which overrides, its pretrained config, and
+free-form training facts and metrics). Both are written atomically, so a crash never leaves a
+half-written checkpoint that looks whole.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from monocle.io.atomic import atomic_path
+
+FORMAT = "monocle-checkpoint"
+_PICKLE_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".pkl", ".pickle")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used as asked; the message names the file and the fix."""
+
+
+def checkpoint_paths(path: str | Path) -> tuple[Path, Path]:
+    """(weights, config) paths for a checkpoint given by either file or by the common stem."""
+    path = Path(path)
+    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+    return stem.with_name(stem.name + ".safetensors"), stem.with_name(stem.name + ".json")
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: torch.nn.Module,
+    *,
+    model_name: str,
+    overrides: dict[str, Any] | None = None,
+    info: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model``'s weights and config; returns the weights path.
+
+    ``model_name`` and ``overrides`` rebuild the architecture with ``create_model``; ``info``
+    holds JSON-safe facts (training data, recipe, metrics) for model cards.
+    """
+    weights_path, config_path = checkpoint_paths(path)
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    cfg = getattr(model, "pretrained_cfg", None)
+    config = {
+        "format": FORMAT,
+        "version": 1,
+        "model": model_name,
+        "overrides": overrides or {},
+        "pretrained_cfg": cfg.to_dict() if cfg is not None else None,
+        "info": info or {},
+    }
+    # Weights first, config last: a config on disk means its weights are complete.
+    with atomic_path(weights_path) as tmp:
+        save_file(state, str(tmp), metadata={"format": FORMAT})
+    with atomic_path(config_path) as tmp:
+        tmp.write_text(json.dumps(config, indent=2) + "\n")
+    return weights_path
+
+
+def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
+    """The JSON half of a checkpoint, checked for being one."""
+    path = Path(path)
+    if path.suffix in _PICKLE_SUFFIXES:
+        raise CheckpointError(
+            f"{path}: looks like a pickled PyTorch file; monocle never unpickles (it can run "
+            "arbitrary code). Convert the state dict to safetensors with a JSON config, see "
+            "monocle.checkpoint.save_checkpoint"
+        )
+    _, config_path = checkpoint_paths(path)
+    if not config_path.is_file():
+        raise CheckpointError(
+            f"{path}: no checkpoint config {config_path.name} beside it; a monocle checkpoint is "
+            "NAME.safetensors + NAME.json"
+        )
+    try:
+        config = json.loads(config_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{config_path}: not valid JSON ({err})") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise CheckpointError(f"{config_path}: not a monocle checkpoint config")
+    return config
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> torch.nn.Module:
+    """Build the registered architecture named in the config and load the weights strictly."""
+    from monocle.models import create_model
+
+    config = read_checkpoint_config(path)
+    weights_path, _ = checkpoint_paths(path)
+    if not weights_path.is_file():
+        raise CheckpointError(f"{weights_path}: weights file missing beside its config")
+    try:
+        state = load_file(str(weights_path), device=str(map_location))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(
+            f"{weights_path}: unreadable or truncated safetensors file ({err}); "
+            "re-download or re-export it"
+        ) from None
+    model = create_model(config["model"], **config.get("overrides", {}))
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    reshaped = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if missing or unexpected or reshaped:
+        example = (missing or unexpected or reshaped)[:3]
+        raise CheckpointError(
+            f"{weights_path}: weights do not fit architecture {config['model']!r} "
+            f"({len(missing)} missing, {len(unexpected)} unexpected, {len(reshaped)} reshaped "
+            f"tensors, e.g. {example}); the checkpoint was saved from another architecture or "
+            "its config was edited"
+        )
+    model.load_state_dict(state, strict=True)
+    return model.to(map_location).eval()

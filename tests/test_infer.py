@@ -1,0 +1,135 @@
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from monocle import DepthMap
+from monocle.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from monocle.cli.main import main
+from monocle.evaluation import MeanLogDepthBaseline, evaluate
+from monocle.infer import Predictor, load, working_size
+from monocle.io import write_image
+from monocle.models import create_model
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    model = create_model("unet_r18")
+    path = save_checkpoint(
+        tmp_path_factory.mktemp("ckpt") / "tiny", model, model_name="unet_r18", info={"k": 1}
+    )
+    return path, model
+
+
+def test_checkpoint_round_trip_is_exact(checkpoint):
+    path, model = checkpoint
+    loaded = load_checkpoint(path)
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value)
+    assert loaded.pretrained_cfg == model.pretrained_cfg
+    config = json.loads(path.with_suffix(".json").read_text())
+    assert config["model"] == "unet_r18" and config["info"] == {"k": 1}
+
+
+def test_bad_checkpoints_are_refused_without_unpickling(checkpoint, tmp_path):
+    path, model = checkpoint
+    pickled = tmp_path / "model.pth"
+    pickled.write_bytes(pickle.dumps({"weights": 1}))
+    with pytest.raises(CheckpointError, match="never unpickles"):
+        load_checkpoint(pickled)
+    truncated = tmp_path / "cut.safetensors"
+    truncated.write_bytes(path.read_bytes()[:1000])
+    (tmp_path / "cut.json").write_text(path.with_suffix(".json").read_text())
+    with pytest.raises(CheckpointError, match="truncated"):
+        load_checkpoint(truncated)
+    other = save_checkpoint(tmp_path / "other", model, model_name="fastdepth")
+    with pytest.raises(CheckpointError, match="do not fit architecture 'fastdepth'"):
+        load_checkpoint(other)
+    with pytest.raises(CheckpointError, match=r"NAME\.safetensors \+ NAME\.json"):
+        load_checkpoint(tmp_path / "nothing.safetensors")
+
+
+def test_working_size_keeps_aspect_and_pixel_count():
+    assert working_size((3000, 4000), (240, 320), 32) == (256, 320)
+    assert working_size((4000, 3000), (240, 320), 32) == (320, 256)
+    assert working_size((240, 320), (240, 320), 16) == (240, 320)
+
+
+def test_predictor_any_size_batch_equals_single(checkpoint):
+    predictor = load(checkpoint[0], device="cpu")
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, shape, np.uint8) for shape in ((61, 83, 3), (40, 30, 3))]
+    K = np.array([[60, 0, 41], [0, 60, 30], [0, 0, 1]], np.float32)
+    single = predictor.infer(images[0], K=K)
+    assert isinstance(single, DepthMap) and single.kind == "metric" and single.shape == (61, 83)
+    assert single.valid.all() and np.allclose(single.K, K)
+    batch = predictor.infer_batch(images)
+    assert [d.shape for d in batch] == [(61, 83), (40, 30)]
+    np.testing.assert_allclose(batch[0].values, single.values, rtol=1e-5)
+    bf16 = Predictor(predictor.model, device="cpu", precision="bf16").infer(images[0])
+    np.testing.assert_allclose(bf16.values, single.values, rtol=0.1)
+    with pytest.raises(ValueError, match="precision 'fp8' is unknown"):
+        Predictor(predictor.model, precision="fp8")
+
+
+def test_load_names_the_known_models():
+    with pytest.raises(ValueError, match=r"known models: .*sanet_r18"):
+        load("no_such_model")
+    with pytest.raises(ValueError, match="has no trained weights"):
+        load("dpt_small")
+
+
+def _dataset(n=3):
+    items = []
+    for i in range(n):
+        depth = torch.full((1, 8, 10), 2.0 + i)
+        meta = {"id": f"s{i}", "category": "ab"[i % 2]}
+        items.append(
+            {"image": torch.rand(3, 8, 10), "depth": depth, "valid": depth > 0,
+             "K": torch.eye(3), "meta": meta}
+        )  # fmt: skip
+    return items
+
+
+def test_evaluate_matches_hand_numbers():
+    # The baseline fitted on depths 2, 3, 4 predicts exp(mean(log)) = 24 ** (1/3) everywhere.
+    items = _dataset()
+    baseline = MeanLogDepthBaseline.fit(items)
+    accumulator = evaluate(baseline, items, protocol="synth")
+    pred = 24 ** (1 / 3)
+    rows = accumulator.rows
+    assert [r["id"] for r in rows] == ["s0", "s1", "s2"]
+    for row, gt in zip(rows, (2.0, 3.0, 4.0), strict=True):
+        assert row["abs_rel"] == pytest.approx(abs(pred - gt) / gt, rel=1e-5)
+        assert row["rmse"] == pytest.approx(abs(pred - gt), rel=1e-5)
+    by_category = accumulator.summary(group_by="category")
+    assert by_category["a"]["n_images"] == 2 and by_category["b"]["n_images"] == 1
+    aligned = evaluate(baseline, items, align="median")
+    assert all(r["abs_rel"] == pytest.approx(0, abs=1e-6) for r in aligned.rows)
+
+
+def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    images = tmp_path / "in"
+    for name in ("a", "b"):
+        write_image(images / f"{name}.png", rng.integers(0, 255, (30, 40, 3), np.uint8))
+    (images / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    out = tmp_path / "out"
+    code = main(["predict", str(images), "--out", str(out), "--model", str(checkpoint[0]),
+                 "--format", "png16,npz,color,ply"])  # fmt: skip
+    assert code == 1 and "skipped" in capsys.readouterr().err
+    predictor = load(checkpoint[0], device="cpu")
+    expected = predictor.infer(images / "a.png")
+    for suffix in (".png", ".npz"):
+        back = DepthMap.load(out / f"a{suffix}")
+        assert back.kind == "metric" and back.unit == "m"
+        step = np.ptp(expected.values) / 65534 if suffix == ".png" else 0
+        np.testing.assert_allclose(back.values, expected.values, atol=step / 2 + 1e-6)
+    assert (out / "a.color.png").is_file() and (out / "b.ply").is_file()
+    before = (images / "a.png").read_bytes()
+    assert main(["predict", str(images / "a.png"), "--out", str(images), "--model",
+                 str(checkpoint[0]), "--format", "png16"]) == 1  # fmt: skip
+    assert (images / "a.png").read_bytes() == before
