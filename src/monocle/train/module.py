@@ -1,0 +1,99 @@
+"""The LightningModule: a registered model, the recipe's objective, and validation metrics."""
+
+from __future__ import annotations
+
+import math
+
+import lightning as L
+import torch
+
+from monocle.metrics import depth_metrics, get_protocol
+from monocle.models import create_model
+from monocle.train.objective import DepthObjective
+from monocle.train.recipe import Recipe
+
+VAL_METRICS = ("abs_rel", "rmse", "delta1", "silog_kitti")
+
+
+class DepthModule(L.LightningModule):
+    def __init__(self, recipe: Recipe) -> None:
+        super().__init__()
+        self.recipe = recipe
+        self.model = create_model(recipe.model.name, **recipe.model.overrides)
+        self.objective = DepthObjective(recipe.losses, recipe.edge_aware, seed=recipe.seed)
+        self.protocol = get_protocol(recipe.protocol)
+
+    def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.model(image)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        outputs = self.model(batch["image"])
+        loss, terms = self.objective(
+            outputs, batch, epoch=self.current_epoch, step=self.global_step
+        )
+        size = batch["image"].shape[0]
+        self.log("train/loss", loss, prog_bar=True, batch_size=size)
+        for name, value in terms.items():
+            self.log(f"train/{name}", value, batch_size=size)
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        pred = self.model(batch["image"])["depth"].float()
+        rows = []
+        for p, gt, valid in zip(pred, batch["depth"], batch["valid"], strict=True):
+            mask = self.protocol.mask(gt[0], valid[0])
+            row = depth_metrics(p[0], gt[0], mask, protocol=self.protocol)
+            if row["n_valid"]:
+                rows.append(row)
+        for name in VAL_METRICS:
+            values = [r[name] for r in rows if not math.isnan(r[name])]
+            if values:
+                # Lightning weights each batch's mean by batch_size: a mean over images.
+                self.log(
+                    f"val/{name}",
+                    sum(values) / len(values),
+                    batch_size=len(values),
+                    sync_dist=True,
+                    prog_bar=name in ("abs_rel", "delta1"),
+                )
+
+    def configure_optimizers(self):
+        optim, schedule = self.recipe.optim, self.recipe.schedule
+        params = [p for p in self.parameters() if p.requires_grad]
+        if optim.name == "adamw":
+            optimizer = torch.optim.AdamW(params, lr=optim.lr, weight_decay=optim.weight_decay)
+        elif optim.name == "sgd":
+            optimizer = torch.optim.SGD(
+                params,
+                lr=optim.lr,
+                momentum=optim.momentum,
+                nesterov=optim.nesterov,
+                weight_decay=optim.weight_decay,
+            )
+        else:
+            raise ValueError(f"optim.name {optim.name!r} is unknown; use 'adamw' or 'sgd'")
+        total = max(int(self.trainer.estimated_stepping_batches), 1)
+        warmup = min(schedule.warmup_steps, total - 1)
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            if schedule.name == "cosine":
+                progress = (step - warmup) / max(total - warmup, 1)
+                cosine = 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+                return schedule.min_lr_ratio + (1 - schedule.min_lr_ratio) * cosine
+            if schedule.name == "step":
+                epoch = step * self.trainer.max_epochs // total
+                return schedule.gamma ** sum(epoch >= e for e in schedule.step_epochs)
+            if schedule.name == "none":
+                return 1.0
+            raise ValueError(
+                f"schedule.name {schedule.name!r} is unknown; use 'cosine', 'step' or 'none'"
+            )
+
+        factor(0)  # a bad schedule name fails here, before training starts
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }

@@ -1,0 +1,213 @@
+"""Training recipes: one YAML file, checked key by key, with ``key=value`` overrides.
+
+A recipe is plain data (nested dataclasses), so it can be printed, saved beside a run and stored
+in a checkpoint's config. Unknown keys are errors that name the key and where it was found:
+a typo must never silently train something else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used; the message names the file, the key and the fix."""
+
+
+@dataclass
+class ModelRecipe:
+    name: str = "sanet_r18"
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DatasetEntry:
+    spec: Any = None
+    name: str | None = None
+    weight: float = 1.0
+    start_epoch: int = 0
+    split: str | None = None
+
+
+@dataclass
+class DataRecipe:
+    train: list[DatasetEntry] = field(default_factory=list)
+    val: list[DatasetEntry] = field(default_factory=list)
+    batch_size: int = 8
+    workers: int = 2
+    samples_per_epoch: int | None = None
+    augment: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class LossTerm:
+    name: str = "berhu"
+    weight: float = 1.0
+    start_epoch: int = 0
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EdgeAwareRecipe:
+    """Seed-system edge weighting: pixels near ground-truth depth edges weigh 1 + factor."""
+
+    factor: float = 4.0
+    sigma: float = 3.0
+    dilate: int = 5
+
+
+@dataclass
+class OptimRecipe:
+    name: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    nesterov: bool = True
+
+
+@dataclass
+class ScheduleRecipe:
+    name: str = "cosine"  # cosine | step | none
+    warmup_steps: int = 0
+    step_epochs: list[int] = field(default_factory=list)
+    gamma: float = 0.1
+    min_lr_ratio: float = 0.01
+
+
+@dataclass
+class TrainerRecipe:
+    max_epochs: int = 10
+    accelerator: str = "auto"
+    devices: Any = 1
+    num_nodes: int = 1
+    strategy: str = "auto"
+    precision: str = "32-true"
+    gradient_clip_val: float | None = 1.0
+    check_val_every_n_epoch: int = 1
+    log_every_n_steps: int = 10
+    checkpoint_every_n_steps: int = 200
+    progress_bar: bool = True
+
+
+@dataclass
+class Recipe:
+    name: str = "run"
+    seed: int = 0
+    out_dir: str = "runs"
+    protocol: str = "synth"
+    model: ModelRecipe = field(default_factory=ModelRecipe)
+    data: DataRecipe = field(default_factory=DataRecipe)
+    losses: list[LossTerm] = field(default_factory=lambda: [LossTerm()])
+    edge_aware: EdgeAwareRecipe | None = None
+    optim: OptimRecipe = field(default_factory=OptimRecipe)
+    schedule: ScheduleRecipe = field(default_factory=ScheduleRecipe)
+    trainer: TrainerRecipe = field(default_factory=TrainerRecipe)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) / self.name
+
+
+def _dataclass_of(annotation: Any) -> type | None:
+    """The dataclass inside ``X``, ``X | None`` or ``list[X]`` annotations, else None."""
+    if dataclasses.is_dataclass(annotation):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _dataclass_of(inner[0]) if len(inner) == 1 else None
+    return None
+
+
+def _scalar_type(annotation: Any) -> type | None:
+    """``int``/``float``/``bool``/``str`` inside ``X`` or ``X | None`` annotations, else None."""
+    if annotation in (int, float, bool, str):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        inner = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _scalar_type(inner[0]) if len(inner) == 1 else None
+    return None
+
+
+def _coerce(annotation: Any, value: Any, key: str, source: str) -> Any:
+    # YAML 1.1 reads "1e-3" as a string and "3" as an int where a float is meant.
+    wanted = _scalar_type(annotation)
+    if wanted is None or value is None or type(value) is wanted:
+        return value
+    if wanted is float and isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if wanted is str and isinstance(value, int | float):
+        return str(value)
+    raise RecipeError(f"{source}: '{key}' must be {wanted.__name__}, got {value!r}")
+
+
+def _build(cls: type, data: Any, where: str, source: str) -> Any:
+    if not isinstance(data, dict):
+        raise RecipeError(f"{source}: '{where or 'recipe'}' must be a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        path = f"{where}.{unknown[0]}" if where else unknown[0]
+        raise RecipeError(
+            f"{source}: unknown key '{path}'; valid keys in '{where or 'recipe'}': "
+            f"{', '.join(sorted(known))}"
+        )
+    values = {}
+    for name, value in data.items():
+        hint = hints[name]
+        key = f"{where}.{name}" if where else name
+        inner = _dataclass_of(hint)
+        if typing.get_origin(hint) is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+            item_cls = typing.get_args(hint)[0]
+            if not isinstance(value, list):
+                raise RecipeError(f"{source}: '{key}' must be a list, got {value!r}")
+            value = [_build(item_cls, v, f"{key}[{i}]", source) for i, v in enumerate(value)]
+        elif inner is not None and value is not None:
+            value = _build(inner, value, key, source)
+        else:
+            value = _coerce(hint, value, key, source)
+        values[name] = value
+    return cls(**values)
+
+
+def _apply_override(data: dict, override: str, source: str) -> None:
+    if "=" not in override:
+        raise RecipeError(f"override {override!r} must look like key.sub=value")
+    dotted, text = override.split("=", 1)
+    keys = dotted.split(".")
+    node = data
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise RecipeError(f"{source}: override {override!r}: '{key}' is not a mapping")
+    node[keys[-1]] = yaml.safe_load(text)
+
+
+def load_recipe(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Recipe:
+    """Read a YAML recipe (or the defaults when ``path`` is None) and apply overrides."""
+    source = str(path) if path is not None else "recipe"
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise RecipeError(f"{path}: recipe file not found; see configs/ for examples")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise RecipeError(f"{path}: not valid YAML ({err})") from None
+    for override in overrides:
+        _apply_override(data, override, source)
+    return _build(Recipe, data, "", source)

@@ -1,0 +1,138 @@
+import csv
+import json
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from monocle.io import write_depth, write_image
+from monocle.train import RecipeError, load_recipe, train
+
+H, W = 48, 64
+
+
+def write_synth_folder(root: Path, n: int = 16) -> Path:
+    """A tiny dataset in monocle's synthetic folder format: tilted floors, brightness ~ 1/depth."""
+    rng = np.random.default_rng(0)
+    K = [[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]]
+    manifest = {"format": "monocle-synth", "version": 1, "preset": "indoor", "height": H,
+                "width": W, "seed": 0, "count": n, "classes": {}}  # fmt: skip
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "monocle_synth.json").write_text(json.dumps(manifest))
+    for i in range(n):
+        ramp = np.linspace(0, 4, H)[:, None] * np.ones((1, W)) * rng.uniform(0.5, 1.5)
+        depth = (1 + ramp).astype(np.float32)
+        rgb = np.clip(255 / depth[..., None] * np.array([1, 0.8, 0.6]), 0, 255).astype(np.uint8)
+        write_image(root / f"{i:06d}.rgb.png", rgb)
+        write_depth(root / f"{i:06d}.depth.png", depth, kind="metric", unit="m", K=K)
+        sample = {"K": K, "pose": np.eye(4).tolist(), "preset": "indoor", "seed": i,
+                  "category": None, "baseline": None, "max_depth": 10.0}  # fmt: skip
+        (root / f"{i:06d}.json").write_text(json.dumps(sample))
+    return root
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return write_synth_folder(tmp_path_factory.mktemp("synth"))
+
+
+def recipe_for(folder: Path, out: Path, name: str, *extra: str):
+    spec = f"{{type: synth_folder, root: {folder}, extras: []}}"
+    return load_recipe(
+        None,
+        [
+            f"out_dir={out}",
+            f"name={name}",
+            "model.name=unet_r18",
+            f"data.train=[{{spec: {spec}}}]",
+            "data.batch_size=4",
+            "data.workers=0",
+            "trainer.max_epochs=2",
+            "trainer.progress_bar=false",
+            "trainer.checkpoint_every_n_steps=1",
+            "losses=[{name: berhu}, {name: gfrl, args: {grid: [4, 4]}, start_epoch: 1}]",
+            *extra,
+        ],
+    )
+
+
+def test_training_reduces_the_loss_and_writes_checkpoints(folder, tmp_path):
+    recipe = recipe_for(
+        folder, tmp_path, "fit", f"data.val=[{{spec: {{type: synth_folder, root: {folder}, "
+        "extras: []}}]", "trainer.max_epochs=3", "optim.lr=2e-3",
+    )  # fmt: skip
+    result = train(recipe)
+    with open(result.run_dir / "logs" / "version_0" / "metrics.csv") as f:
+        abs_rel = [float(row["val/abs_rel"]) for row in csv.DictReader(f) if row["val/abs_rel"]]
+    assert len(abs_rel) == 3 and abs_rel[-1] < abs_rel[0]
+    config = json.loads((result.run_dir / "best.json").read_text())
+    assert config["model"] == "unet_r18"
+    assert config["info"]["val_metrics"]["val/abs_rel"] == pytest.approx(min(abs_rel), rel=1e-6)
+    assert (result.run_dir / "resume" / "last.ckpt").is_file()
+
+
+class _Crash(L.Callback):
+    def on_train_batch_end(self, trainer, *args):
+        if trainer.global_step == 6:  # mid-way through epoch 2 of 4 batches each
+            raise RuntimeError("simulated crash")
+
+
+def test_crashed_run_resumes_to_the_same_weights(folder, tmp_path):
+    train(recipe_for(folder, tmp_path, "straight"))
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(recipe_for(folder, tmp_path, "crashed"), callbacks_extra=[_Crash()])
+    train(recipe_for(folder, tmp_path, "crashed"))
+    straight = load_file(tmp_path / "straight" / "last.safetensors")
+    resumed = load_file(tmp_path / "crashed" / "last.safetensors")
+    assert straight.keys() == resumed.keys()
+    for key in straight:
+        torch.testing.assert_close(resumed[key], straight[key], rtol=0, atol=0)
+
+
+class _SaveRankWeights(L.Callback):
+    def __init__(self, out: Path) -> None:
+        self.out = out
+
+    def on_train_end(self, trainer, module):
+        # DDP keeps parameters in lockstep; BatchNorm buffers are per rank between the
+        # broadcasts from rank 0 at each forward, so only parameters are compared.
+        state = {k: v.detach().clone() for k, v in module.model.named_parameters()}
+        save_file(state, str(self.out / f"rank{trainer.global_rank}.safetensors"))
+
+
+def test_two_process_ddp_on_cpu_keeps_ranks_equal(folder, tmp_path):
+    recipe = recipe_for(
+        folder, tmp_path, "ddp", "trainer.devices=2", "trainer.accelerator=cpu",
+        "trainer.strategy=ddp_spawn", "trainer.max_epochs=1",
+    )  # fmt: skip
+    train(recipe, callbacks_extra=[_SaveRankWeights(tmp_path)])
+    rank0 = load_file(tmp_path / "rank0.safetensors")
+    rank1 = load_file(tmp_path / "rank1.safetensors")
+    initial = recipe_for(folder, tmp_path, "init")
+    for key in rank0:
+        torch.testing.assert_close(rank1[key], rank0[key], rtol=0, atol=0)
+    from monocle.models import create_model
+
+    L.seed_everything(initial.seed, verbose=False)
+    fresh = create_model("unet_r18").state_dict()
+    changed = any(not torch.equal(fresh[k], rank0[k]) for k in rank0)
+    assert changed, "DDP training did not update the weights"
+
+
+def test_recipe_errors_name_the_key_and_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("optim:\n  lrr: 0.1\n")
+    with pytest.raises(RecipeError, match=r"bad.yaml: unknown key 'optim.lrr'; valid keys"):
+        load_recipe(path)
+    path.write_text("trainer:\n  max_epochs: many\n")
+    with pytest.raises(RecipeError, match=r"'trainer\.max_epochs' must be int"):
+        load_recipe(path)
+    with pytest.raises(RecipeError, match="recipe file not found"):
+        load_recipe(tmp_path / "missing.yaml")
+    recipe = load_recipe(None, ["optim.lr=1e-3", "losses=[{name: berhu, weight: 2}]"])
+    assert recipe.optim.lr == 1e-3 and recipe.losses[0].weight == 2.0
+    with pytest.raises(ValueError, match="unknown loss 'berhoo'"):
+        train(load_recipe(None, ["losses=[{name: berhoo}]", f"out_dir={tmp_path}"]))
