@@ -7,6 +7,7 @@ import math
 import lightning as L
 import torch
 
+from monocle.checkpoint import load_checkpoint
 from monocle.metrics import depth_metrics, get_protocol
 from monocle.models import create_model
 from monocle.train.objective import DepthObjective
@@ -19,7 +20,10 @@ class DepthModule(L.LightningModule):
     def __init__(self, recipe: Recipe) -> None:
         super().__init__()
         self.recipe = recipe
-        self.model = create_model(recipe.model.name, **recipe.model.overrides)
+        if recipe.model.init_weights:
+            self.model = load_checkpoint(recipe.model.init_weights).train()
+        else:
+            self.model = create_model(recipe.model.name, **recipe.model.overrides)
         self.objective = DepthObjective(recipe.losses, recipe.edge_aware, seed=recipe.seed)
         self.protocol = get_protocol(recipe.protocol)
 

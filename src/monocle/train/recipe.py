@@ -25,6 +25,8 @@ class RecipeError(ValueError):
 class ModelRecipe:
     name: str = "sanet_r18"
     overrides: dict[str, Any] = field(default_factory=dict)
+    # A monocle checkpoint to start from (fine-tuning, or continuing a shipped model).
+    init_weights: str | None = None
 
 
 @dataclass
@@ -43,7 +45,8 @@ class DataRecipe:
     batch_size: int = 8
     workers: int = 2
     samples_per_epoch: int | None = None
-    augment: list[dict[str, Any]] = field(default_factory=list)
+    # monocle.data.build_transforms recipe: a list of {type: ..., ...} or {transforms, seed}.
+    augment: Any = None
 
 
 @dataclass

@@ -1,0 +1,131 @@
+"""Benchmark the scene engine: samples/s per preset at 240x320 and 480x640, and one 2160x3840
+sample's time and peak memory. Writes bench/results/synth.json and bench/results/synth.md.
+
+Each measured sample is a full ``render_sample``: RGB, depth, normals, instance and semantic
+masks, the background layer, plus the right view (stereo) or all frames (video). Throughput is
+measured in one process with 1 torch thread and with the default thread count; the 4K sample
+runs in a fresh subprocess so its peak RSS is its own.
+
+    python bench/synth.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from monocle.synth import PRESETS, render_sample
+
+RESULTS = Path(__file__).resolve().parent / "results"
+FOUR_K = (2160, 3840)
+
+
+def throughput(preset: str, size: tuple[int, int], count: int) -> float:
+    render_sample(preset, 10_000, size)  # warm-up: imports, noise table, allocator
+    start = time.perf_counter()
+    for seed in range(count):
+        render_sample(preset, seed, size)
+    return count / (time.perf_counter() - start)
+
+
+def four_k(preset: str) -> dict:
+    """Time and peak RSS of one 2160x3840 sample, measured in a child process."""
+    code = (
+        "import time, resource, json, torch\n"
+        "from monocle.synth import render_sample\n"
+        "start = time.perf_counter()\n"
+        f"render_sample({preset!r}, 0, {FOUR_K})\n"
+        "seconds = time.perf_counter() - start\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'seconds': seconds, 'peak_rss_mb': peak,"
+        " 'threads': torch.get_num_threads()}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return {"preset": preset, **json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def machine() -> dict:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "default_threads": torch.get_num_threads(),
+        "load_average_at_start": os.getloadavg(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples (smoke test)")
+    args = parser.parse_args()
+    counts = {(240, 320): 2 if args.quick else 8, (480, 640): 1 if args.quick else 3}
+    info = machine()
+    default_threads = torch.get_num_threads()
+    rows = []
+    for threads in sorted({1, default_threads}):
+        torch.set_num_threads(threads)
+        for size, count in counts.items():
+            for preset in PRESETS:
+                rate = throughput(preset, size, count)
+                rows.append(
+                    {
+                        "preset": preset,
+                        "size": f"{size[0]}x{size[1]}",
+                        "threads": threads,
+                        "samples": count,
+                        "samples_per_s": round(rate, 3),
+                    }
+                )
+    torch.set_num_threads(default_threads)
+    big = four_k("outdoor")
+    load_end = os.getloadavg()
+    result = {
+        "machine": info,
+        "load_average_at_end": load_end,
+        "throughput": rows,
+        "4k": big,
+        "peak_rss_mb_this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "synth.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [
+        "# monocle.synth benchmark",
+        "",
+        f"Machine: {info['platform']}, {info['cpu_count']} CPUs, torch {info['torch']}; "
+        f"load average at start {tuple(round(x, 2) for x in info['load_average_at_start'])}, "
+        f"at end {tuple(round(x, 2) for x in load_end)} (other jobs sharing the CPU make these "
+        "numbers noisy).",
+        "",
+        "Full `render_sample` per sample (RGB, depth, normals, masks, background layer; stereo "
+        "adds the right view, video all frames).",
+        "",
+        "| preset | size | torch threads | samples/s |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['preset']} | {r['size']} | {r['threads']} | {r['samples_per_s']:.2f} |" for r in rows
+    ]
+    lines += [
+        "",
+        f"One {FOUR_K[0]}x{FOUR_K[1]} `{big['preset']}` sample: {big['seconds']:.1f} s, "
+        f"peak RSS {big['peak_rss_mb']:.0f} MB ({big['threads']} torch threads).",
+        "",
+    ]
+    (RESULTS / "synth.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
