@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,24 @@ class DemoResult:
     page: Path
     summary: dict
     rows: list[dict] = field(default_factory=list)
+
+
+def _image_name(scene: str, label: str) -> str:
+    return f"{scene}_{re.sub(r'[^A-Za-z0-9]+', '_', label).strip('_')}.png"
+
+
+def _bokeh(rgb: np.ndarray, depth: DepthMap, semantic: np.ndarray) -> np.ndarray:
+    """An 85 mm f/1.4 portrait look, focused on the person's head when there is one."""
+    from monocle.apps.bokeh import render
+    from monocle.synth import CLASSES
+
+    rows, cols = np.nonzero(semantic == CLASSES["person"])
+    if rows.size:
+        head = rows <= np.percentile(rows, 15)
+        focus = (float(np.median(cols[head])), float(np.median(rows[head])))
+    else:
+        focus = ((rgb.shape[1] - 1) / 2, (rgb.shape[0] - 1) / 2)
+    return render(rgb, depth, focus, fnumber=1.4, focal_length=85)
 
 
 def _error_map(pred: DepthMap, gt: DepthMap) -> np.ndarray:
@@ -97,9 +116,12 @@ def run_demo(
                 "prediction": pred.colorize("turbo", value_range),
                 "ground truth": stored.colorize("turbo", value_range),
                 "relative error": _error_map(pred, stored),
+                "bokeh 85mm f/1.4 (predicted depth)": _bokeh(
+                    sample["rgb"], pred, sample["semantic"]
+                ),
             }
             for label, picture in images.items():
-                write_image(out / "images" / f"{name}_{label.replace(' ', '_')}.png", picture)
+                write_image(out / "images" / _image_name(name, label), picture)
             figures.append((name, images.keys(), row))
     summary = accumulator.summary(group_by="category")
     accumulator.to_json(out / "metrics.json", group_by="category")
@@ -115,7 +137,7 @@ def _write_page(out: Path, predictor_name: str, figures, summary: dict, size) ->
     body = []
     for name, labels, row in figures:
         pictures = "".join(
-            f"<figure><img src='images/{name}_{label.replace(' ', '_')}.png'>"
+            f"<figure><img src='images/{_image_name(name, label)}'>"
             f"<figcaption>{label}</figcaption></figure>"
             for label in labels
         )
