@@ -10,6 +10,7 @@ from monocle.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from monocle.cli.main import main
 from monocle.evaluation import MeanLogDepthBaseline, evaluate
 from monocle.infer import Predictor, load, working_size
+from monocle.infer.loading import WEIGHTS_DIR
 from monocle.io import write_image
 from monocle.models import create_model
 
@@ -76,10 +77,13 @@ def test_predictor_any_size_batch_equals_single(checkpoint):
 
 
 def test_load_names_the_known_models():
-    with pytest.raises(ValueError, match=r"known models: .*sanet_r18"):
+    with pytest.raises(ValueError, match=r"shipped models: default, fast; architectures: .*r18"):
         load("no_such_model")
     with pytest.raises(ValueError, match="has no trained weights"):
         load("dpt_small")
+    if not (WEIGHTS_DIR / "fast.safetensors").is_file():
+        with pytest.raises(ValueError, match=r"monocle train --config configs/fast\.yaml"):
+            load("fast")
 
 
 def _dataset(n=3):

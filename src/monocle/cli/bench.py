@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
+from pathlib import Path
+
+# Synth scenes far from the seeds training recipes draw from.
+TEST_SEED = 900_000
 
 
 def register(subparsers) -> None:
@@ -35,70 +41,74 @@ def register(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _model(name: str):
-    """A trained model, or random weights (speed only) for a registered name without any."""
-    from monocle.infer import load_model
+def _checkpoint(name: str, folder: str) -> tuple[Path, bool]:
+    """(checkpoint, trained?): random weights (speed only) for an architecture name without
+    trained weights."""
+    from monocle.checkpoint import save_checkpoint
+    from monocle.infer import checkpoint_path
     from monocle.models import create_model, get_config, is_model
 
     if is_model(name) and not get_config(name).weights:
-        return create_model(name), False
-    return load_model(name), True
+        return save_checkpoint(Path(folder) / name, create_model(name), model_name=name), False
+    return checkpoint_path(name), True
+
+
+def _bench_one(name: str, folder: str, size, backends, peak: float, args) -> dict:
+    from monocle.checkpoint import read_checkpoint_config
+    from monocle.export.benchmark import benchmark
+    from monocle.synth import SyntheticDataset
+
+    checkpoint, trained = _checkpoint(name, folder)
+    if not trained:
+        print(f"{name}: no trained weights, timing random weights (accuracy N/A)", file=sys.stderr)
+    input_size = read_checkpoint_config(checkpoint)["pretrained_cfg"]["input_size"]
+    test_set = None
+    if trained and args.test > 0:
+        # Rendered once, not once per runtime.
+        test_set = list(
+            SyntheticDataset("indoor", n=args.test, size=tuple(input_size), seed=TEST_SEED)
+        )
+    result = benchmark(
+        checkpoint,
+        size=size,
+        backends=backends,
+        runs=args.runs,
+        warmup=args.warmup,
+        test_set=test_set,
+        calib_samples=args.calib,
+        peak_gflops=peak,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    result["name"] = name
+    print(f"\n{name} ({result['model']}, {result['gflop']} GFLOP at {size[0]}x{size[1]})")
+    print(f"{'backend':<14}{'ms':>9}{'FPS':>8}{'GFLOP/s':>9}{'MiB':>7}{'delta1':>8}{'AbsRel':>8}")
+    for row in result["rows"]:
+        if row["error"]:
+            print(f"{row['backend']:<14} failed: {row['error']}")
+            continue
+        delta1, abs_rel = row.get("delta1"), row.get("abs_rel")
+        print(
+            f"{row['backend']:<14}{row['median_ms']:>9.1f}{row['fps']:>8.1f}"
+            f"{row['gflops_per_s']:>9.1f}{row['model_rss_mib']:>7}"
+            f"{'-' if delta1 is None else f'{delta1:.3f}':>8}"
+            f"{'-' if abs_rel is None else f'{abs_rel:.3f}':>8}"
+        )
+    return result
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
-    from monocle.export.benchmark import benchmark, cpu_peak_gflops, machine, parse_size
-    from monocle.synth import SyntheticDataset
+    from monocle.export.benchmark import cpu_peak_gflops, machine, parse_size
 
     size = parse_size(args.size)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     peak = cpu_peak_gflops()
     info = machine()
     print(f"{info['cpu']}, {info['torch_threads']} threads; float32 matmul peak {peak:.0f} GFLOP/s")
-    results = []
-    for name in args.model:
-        model, trained = _model(name)
-        if not trained:
-            print(
-                f"{name}: no trained weights, timing random weights (accuracy N/A)", file=sys.stderr
-            )
-        cfg = model.pretrained_cfg
-        test_set = (
-            SyntheticDataset("indoor", n=args.test, size=cfg.input_size, seed=900_000)
-            if trained and args.test > 0
-            else None
-        )
-        result = benchmark(
-            model,
-            size=size,
-            backends=backends,
-            runs=args.runs,
-            warmup=args.warmup,
-            test_set=test_set,
-            calib_samples=args.calib,
-            peak_gflops=peak,
-            progress=lambda m: print(m, file=sys.stderr),
-        )
-        result["name"] = name
-        results.append(result)
-        print(f"\n{name} ({result['model']}, {result['gflop']} GFLOP at {size[0]}x{size[1]})")
-        print(
-            f"{'backend':<14}{'ms':>9}{'FPS':>8}{'GFLOP/s':>9}{'MiB':>7}{'delta1':>8}{'AbsRel':>8}"
-        )
-        for row in result["rows"]:
-            if row["error"]:
-                print(f"{row['backend']:<14} failed: {row['error']}")
-                continue
-            delta1, abs_rel = row.get("delta1"), row.get("abs_rel")
-            print(
-                f"{row['backend']:<14}{row['median_ms']:>9.1f}{row['fps']:>8.1f}"
-                f"{row['gflops_per_s']:>9.1f}{row['model_rss_mib']:>7}"
-                f"{'-' if delta1 is None else f'{delta1:.3f}':>8}"
-                f"{'-' if abs_rel is None else f'{abs_rel:.3f}':>8}"
-            )
+    with tempfile.TemporaryDirectory(prefix="monocle-bench-") as folder:
+        results = [_bench_one(name, folder, size, backends, peak, args) for name in args.model]
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": info, "peak_gflops": peak, "results": results}, f, indent=2)
+        Path(args.json).write_text(
+            json.dumps({"machine": info, "peak_gflops": peak, "results": results}, indent=2)
+        )
         print(f"wrote {args.json}")
     return 0

@@ -10,7 +10,18 @@ import monocle
 
 # Each module exposes register(subparsers), which adds its parser and sets `run` on it.
 # Modules keep heavy imports inside run(), so `monocle --help` stays fast.
-SUBCOMMANDS = ("info", "demo", "synth", "data", "train", "eval", "predict", "bokeh")
+SUBCOMMANDS = (
+    "info",
+    "demo",
+    "synth",
+    "data",
+    "train",
+    "eval",
+    "predict",
+    "bokeh",
+    "export",
+    "bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

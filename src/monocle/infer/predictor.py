@@ -1,4 +1,4 @@
-"""Predictor: any image in, a DepthMap out, for any registered model or checkpoint."""
+"""Predictor: any image in, a DepthMap out, for any registered model, checkpoint or ONNX file."""
 
 from __future__ import annotations
 
@@ -11,18 +11,8 @@ import torch
 import torch.nn.functional as F
 
 from monocle.depthmap import DepthMap
+from monocle.infer.backends import Backend, TorchBackend, output_unit
 from monocle.io import read_image
-
-PRECISIONS = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' asked for but CUDA is not available here; use 'cpu'")
-    return device
 
 
 def working_size(
@@ -43,34 +33,45 @@ def working_size(
 
 
 class Predictor:
-    """Runs a depth model on images of any size and returns :class:`DepthMap` s.
+    """Runs a depth network on images of any size and returns :class:`DepthMap` s.
 
-    The image is resized (aspect kept) to the pixel count the model was trained at, predicted,
-    and the prediction resized back to the image's own size. ``precision`` is ``"fp32"``,
-    ``"fp16"`` or ``"bf16"`` (autocast; fp16 is meant for CUDA, bf16 works on recent CPUs too).
+    The image is resized (aspect kept, antialiased) to the pixel count the model was trained
+    at, rounded back to 8-bit pixels, handed to the backend, and the prediction is resized back
+    to the image's own size.
+
+    ``backend``: a :class:`~monocle.infer.backends.Backend` (e.g. ``TorchBackend``,
+    ``monocle.export.OnnxBackend``) or a monocle ``nn.Module``, which is wrapped in a
+    ``TorchBackend`` with ``device`` and ``precision`` (``"fp32"``, ``"fp16"`` or ``"bf16"``;
+    these two arguments apply to modules only).
     """
 
     def __init__(
         self,
-        model: torch.nn.Module,
+        backend: Backend | torch.nn.Module,
         *,
         device: str | torch.device | None = "auto",
         precision: str = "fp32",
         batch_size: int = 4,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision {precision!r} is unknown; use one of {list(PRECISIONS)}")
-        cfg = getattr(model, "pretrained_cfg", None)
-        if cfg is None:
-            raise ValueError(
-                "Predictor needs a monocle model (with .pretrained_cfg); "
-                "build it with monocle.create_model or monocle.load"
-            )
-        self.cfg = cfg
-        self.device = resolve_device(device)
-        self.precision = precision
+        if isinstance(backend, torch.nn.Module):
+            backend = TorchBackend(backend, device=device, precision=precision)
+        self.backend = backend
+        self.cfg = backend.cfg
         self.batch_size = batch_size
-        self.model = model.to(self.device).eval()
+
+    @property
+    def model(self) -> torch.nn.Module:
+        """The torch module behind a torch backend."""
+        model = getattr(self.backend, "model", None)
+        if model is None:
+            raise AttributeError(
+                f"this Predictor runs a {type(self.backend).__name__}, which has no torch model"
+            )
+        return model
+
+    @property
+    def device(self) -> torch.device:
+        return self.backend.device
 
     @property
     def kind(self) -> str:
@@ -91,40 +92,36 @@ class Predictor:
         rgbs = [read_image(image) for image in images]
         groups: dict[tuple[int, int], list[int]] = defaultdict(list)
         for i, rgb in enumerate(rgbs):
-            size = working_size(rgb.shape[:2], self.cfg.input_size, self.cfg.size_multiple)
-            groups[size].append(i)
+            groups[self.working_size(rgb.shape[:2])].append(i)
         results: list[DepthMap | None] = [None] * len(rgbs)
+        unit = output_unit(self.cfg)
         for size, indices in groups.items():
             for start in range(0, len(indices), self.batch_size):
                 chunk = indices[start : start + self.batch_size]
                 outputs = self._forward([rgbs[i] for i in chunk], size)
                 for i, values in zip(chunk, outputs, strict=True):
                     K = None if Ks is None else Ks[i]
-                    results[i] = DepthMap(values, kind=self.kind, unit=self._unit(), K=K)
+                    results[i] = DepthMap(values, kind=self.kind, unit=unit, K=K)
         return results  # type: ignore[return-value]
 
-    def _unit(self) -> str:
-        return (
-            "1/m"
-            if self.kind == "disparity" and self.cfg.max_depth
-            else ("m" if self.kind == "metric" else "")
-        )
+    def working_size(self, image_size: tuple[int, int]) -> tuple[int, int]:
+        """(h, w) the backend sees for an image of ``image_size``."""
+        fixed = getattr(self.backend, "fixed_size", None)
+        if fixed is not None:
+            return fixed
+        return working_size(image_size, self.cfg.input_size, self.cfg.size_multiple)
 
     @torch.inference_mode()
     def _forward(self, rgbs: list[np.ndarray], size: tuple[int, int]) -> list[np.ndarray]:
         batch = []
         for rgb in rgbs:
-            x = torch.from_numpy(rgb).to(self.device).permute(2, 0, 1)[None].float() / 255
-            batch.append(F.interpolate(x, size=size, mode="bilinear", antialias=True))
-        x = torch.cat(batch)
-        with torch.autocast(
-            self.device.type,
-            dtype=PRECISIONS[self.precision],
-            enabled=self.precision != "fp32",
-        ):
-            out = self.model(x)
-        key = "disparity" if self.kind == "disparity" else "depth"
-        pred = out[key].float()
+            # as_tensor copies read-only arrays (decoded images can be), from_numpy would warn.
+            x = torch.as_tensor(np.array(rgb, copy=not rgb.flags.writeable))
+            x = x.to(self.device).permute(2, 0, 1)[None].float()
+            if x.shape[-2:] != size:
+                x = F.interpolate(x, size=size, mode="bilinear", antialias=True)
+            batch.append(x.round_().clamp_(0, 255).to(torch.uint8))
+        pred = self.backend(torch.cat(batch))
         return [
             F.interpolate(p[None], size=rgb.shape[:2], mode="bilinear")[0, 0].cpu().numpy()
             for p, rgb in zip(pred, rgbs, strict=True)
