@@ -17,12 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from common import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"1024x768": (768, 1024), "12 MP": (3000, 4000)}
@@ -121,34 +122,20 @@ def figure(path: Path) -> None:
     write_image(path, np.concatenate(panels, axis=1))
 
 
-def machine() -> dict:
-    import torch
-
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "default_threads": torch.get_num_threads(),
-        "load_average_at_start": os.getloadavg(),
-    }
-
-
 def write(info: dict, rows: list[dict]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bokeh.json").write_text(json.dumps({"machine": info, "results": rows}, indent=2))
     lines = [
         "# Bokeh rendering benchmark",
         "",
-        f"`python bench/bokeh.py` on {info['processor']}, {info['cpu_count']} cores, torch "
-        f"{info['torch']} ({info['default_threads']} threads). Synthetic portrait, 85 mm f/1.4 "
+        f"`python bench/bokeh.py` on {info['cpu']}, {info['logical_cpus']} cores, torch "
+        f"{info['torch']} ({info['torch_threads']} threads). Synthetic portrait, 85 mm f/1.4 "
         "focused on the person. Seconds: best of the repeats, wall clock (CPU seconds of the "
         "process beside it). Peak memory: the process's peak RSS (ru_maxrss), with the RSS "
         "before rendering (Python, torch, the input) beside it.",
         "",
         f"**The CPU was shared with other work during this run** (load average "
-        f"{info['load_average_at_start'][0]:.1f} at the start, {info['load_average_at_end'][0]:.1f}"
+        f"{info['load_average_1m']:.1f} at the start, {info['load_average_at_end'][0]:.1f}"
         " at the end, on 2 cores), so wall times are pessimistic, and most of all with 2 threads, "
         "whose threads wait on each other while the other work holds a core; the 1-thread rows "
         "are the steadier measure. Targets: 1024x768 under 1 s, 12 MP under 15 s and 4 GB.",
@@ -191,7 +178,7 @@ def main() -> int:
             continue
         repeats = 1 if args.quick or name == "12 MP" else 3
         # The naive baseline is slow at 12 MP, so it runs once, single-threaded.
-        runs = [("monocle", 1), ("monocle", info["default_threads"]), ("gaussian", 1)]
+        runs = [("monocle", 1), ("monocle", info["torch_threads"]), ("gaussian", 1)]
         for method, threads in dict.fromkeys(runs):
             rows.append(measure(method, size, repeats, threads))
             print(json.dumps(rows[-1]))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import torch
 
+from common import update_doc
 from monocle.export.benchmark import (
     ALL_BACKENDS,
     accuracy_drop,
@@ -40,7 +41,6 @@ from monocle.export.benchmark import (
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "edge.md"
-START, END = "<!-- bench/edge.py:start -->", "<!-- bench/edge.py:end -->"
 SIZE = (480, 640)
 STAND_INS = {"default": "sanet_mbv2", "fast": "fastdepth"}
 TRAIN_SIZE = (120, 160)  # small renders: more optimiser steps in the time budget
@@ -167,15 +167,6 @@ def verdicts(results: list[dict], same_network: bool) -> list[str]:
     return lines
 
 
-def update_doc(table: str) -> None:
-    text = DOC.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC} lacks the markers {START} / {END}; add them where the table goes")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{table}{END}{tail}")
-
-
 def main() -> None:
     from monocle.checkpoint import read_checkpoint_config, save_checkpoint
     from monocle.models import create_model
@@ -246,7 +237,7 @@ def main() -> None:
     (RESULTS / "edge.json").write_text(json.dumps(report, indent=2) + "\n")
     table = markdown(report)
     (RESULTS / "edge.md").write_text(f"# Edge deployment at {SIZE[0]}x{SIZE[1]}\n\n{table}")
-    update_doc(table)
+    update_doc(DOC, "bench/edge.py", table)
     log("wrote bench/results/edge.json, bench/results/edge.md, docs/edge.md")
 
 

@@ -22,13 +22,13 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from common import update_doc
 from monocle.models import create_model, list_models
 
 HEIGHT, WIDTH = 480, 640
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOC = ROOT / "docs" / "models.md"
-START, END = "<!-- bench/models.py:start -->", "<!-- bench/models.py:end -->"
 
 
 def measure(name: str, runs: int, warmup: int) -> dict:
@@ -83,15 +83,6 @@ def markdown(rows: list[dict], meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_doc(table: str) -> None:
-    text = DOC.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC} lacks the markers {START} / {END}; add them where the table goes")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    DOC.write_text(f"{head}{START}\n{table}{END}{tail}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pattern", default="*", help="fnmatch pattern over model names")
@@ -121,7 +112,7 @@ def main() -> None:
     table = markdown(rows, meta)
     (RESULTS / "models.md").write_text(f"# Models at {HEIGHT}x{WIDTH}\n\n{table}")
     if args.pattern == "*":
-        update_doc(table)
+        update_doc(DOC, "bench/models.py", table)
 
 
 if __name__ == "__main__":

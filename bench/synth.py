@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from common import machine
 from monocle.synth import PRESETS, render_sample
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -51,18 +51,6 @@ def four_k(preset: str) -> dict:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return {"preset": preset, **json.loads(done.stdout.strip().splitlines()[-1])}
-
-
-def machine() -> dict:
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "default_threads": torch.get_num_threads(),
-        "load_average_at_start": os.getloadavg(),
-    }
 
 
 def main() -> int:
@@ -102,8 +90,8 @@ def main() -> int:
     lines = [
         "# monocle.synth benchmark",
         "",
-        f"Machine: {info['platform']}, {info['cpu_count']} CPUs, torch {info['torch']}; "
-        f"load average at start {tuple(round(x, 2) for x in info['load_average_at_start'])}, "
+        f"Machine: {info['cpu']}, {info['logical_cpus']} CPUs, torch {info['torch']}; "
+        f"1-minute load average at start {info['load_average_1m']}, "
         f"at end {tuple(round(x, 2) for x in load_end)} (other jobs sharing the CPU make these "
         "numbers noisy).",
         "",
