@@ -8,7 +8,6 @@ import json
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from monocle.io import read_depth, read_image
 from monocle.synth import CLASSES, render_sample, write_dataset, write_sample
@@ -17,13 +16,7 @@ from monocle.synth import folder as folder_module
 SIZE = (24, 32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny renders run fastest on one intra-op thread (no OpenMP oversubscription)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture

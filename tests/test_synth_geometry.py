@@ -15,14 +15,7 @@ from monocle.synth.primitives import INTERSECT
 from monocle.synth.raycast import Binning, any_hits, decode_keys, nearest_hits, pack
 from monocle.synth.scene import KINDS
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny renders run fastest on one intra-op thread (no OpenMP oversubscription)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def back_project(depth: np.ndarray, K: np.ndarray, pose: np.ndarray) -> np.ndarray:

@@ -19,13 +19,7 @@ from monocle.synth import (
 SIZE = (24, 32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny renders run fastest on one intra-op thread (no OpenMP oversubscription)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_same_seed_is_bit_identical_and_seeds_differ():
