@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import machine
+from _common import machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"1024x768": (768, 1024), "12 MP": (3000, 4000)}

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import torch
 
-from common import update_doc
+from _common import update_doc
 from monocle.export.benchmark import (
     ALL_BACKENDS,
     accuracy_drop,

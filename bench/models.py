@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from common import update_doc
+from _common import update_doc
 from monocle.models import create_model, list_models
 
 HEIGHT, WIDTH = 480, 640

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from common import machine
+from _common import machine
 from monocle.synth import PRESETS, render_sample
 
 RESULTS = Path(__file__).resolve().parent / "results"

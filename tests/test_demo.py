@@ -15,6 +15,8 @@ def test_demo_writes_a_page_with_metrics_for_every_preset(tmp_path):
         assert row["png16_max_error_m"] <= row["png16_half_step_m"] + 1e-6
         assert f"images/{row['id']}_input.png" in page
         assert (tmp_path / "images" / f"{row['id']}_relative_error.png").is_file()
+    assert (tmp_path / result.photo3d["gif"]).is_file()
+    assert result.photo3d["html"] in page
     stored = json.loads((tmp_path / "metrics.json").read_text())
     assert len(stored["rows"]) == 3
     assert stored["summary"]["indoor"]["abs_rel"] == pytest.approx(

@@ -31,6 +31,7 @@ class DemoResult:
     page: Path
     summary: dict
     rows: list[dict] = field(default_factory=list)
+    photo3d: dict[str, str] | None = None
 
 
 def _image_name(scene: str, label: str) -> str:
@@ -49,6 +50,15 @@ def _bokeh(rgb: np.ndarray, depth: DepthMap, semantic: np.ndarray) -> np.ndarray
     else:
         focus = ((rgb.shape[1] - 1) / 2, (rgb.shape[0] - 1) / 2)
     return render(rgb, depth, focus, fnumber=1.4, focal_length=85)
+
+
+def _photo3d(out: Path, sample: dict, pred: DepthMap) -> dict[str, str]:
+    """A circling 3D photo of one scene from the predicted depth: GIF and the HTML viewer."""
+    from monocle.apps.photo3d import make_photo3d, write_photo3d
+
+    photo = make_photo3d(sample["rgb"], pred, K=sample["K"], frames=48, fps=16)
+    written = write_photo3d(photo, out / "photo3d", outputs=("gif", "html"))
+    return {kind: Path(path).relative_to(out).as_posix() for kind, path in written["files"].items()}
 
 
 def _error_map(pred: DepthMap, gt: DepthMap) -> np.ndarray:
@@ -83,6 +93,7 @@ def run_demo(
     accumulator = MetricAccumulator()
     protocol = get_protocol("synth")
     figures = []
+    photo3d = None
     for preset in presets:
         model = predictor
         if model is None:
@@ -123,13 +134,18 @@ def run_demo(
             for label, picture in images.items():
                 write_image(out / "images" / _image_name(name, label), picture)
             figures.append((name, images.keys(), row))
+            if preset == "portrait" and photo3d is None:
+                say(f"making a 3D photo of {name}")
+                photo3d = _photo3d(out, sample, pred)
     summary = accumulator.summary(group_by="category")
     accumulator.to_json(out / "metrics.json", group_by="category")
-    page = _write_page(out, predictor_name, figures, summary, size)
-    return DemoResult(page=page, summary=summary, rows=accumulator.rows)
+    page = _write_page(out, predictor_name, figures, summary, size, photo3d)
+    return DemoResult(page=page, summary=summary, rows=accumulator.rows, photo3d=photo3d)
 
 
-def _write_page(out: Path, predictor_name: str, figures, summary: dict, size) -> Path:
+def _write_page(
+    out: Path, predictor_name: str, figures, summary: dict, size, photo3d: dict | None
+) -> Path:
     def cell(value) -> str:
         return f"{value:.3f}" if isinstance(value, float) else html.escape(str(value))
 
@@ -145,6 +161,12 @@ def _write_page(out: Path, predictor_name: str, figures, summary: dict, size) ->
         body.append(
             f"<h3>{name}</h3><div class='row'>{pictures}</div>"
             f"<table><tr>{head}</tr><tr><td>{name}</td>{metrics}</tr></table>"
+        )
+    if photo3d:
+        body.append(
+            "<h2>3D photo from the predicted depth</h2>"
+            f"<img src='{photo3d['gif']}' style='width:480px'>"
+            f"<p><a href='{photo3d['html']}'>Open the 3D viewer</a> (mouse, touch or gyroscope)</p>"
         )
     table = html.escape(format_table(summary))
     page = out / "index.html"

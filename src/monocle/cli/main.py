@@ -19,6 +19,7 @@ SUBCOMMANDS = (
     "eval",
     "predict",
     "bokeh",
+    "photo3d",
     "export",
     "bench",
 )
