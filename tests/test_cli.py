@@ -28,3 +28,17 @@ def test_console_script_runs():
         [sys.executable, "-m", "monocle.cli.main", "--version"], capture_output=True, text=True
     )
     assert result.returncode == 0 and monocle.__version__ in result.stdout
+
+
+def test_public_api_is_reachable_from_the_package():
+    assert monocle.load is monocle.infer.load
+    assert "sanet_mbv2" in monocle.list_models()
+    assert monocle.create_model("unet_r18").pretrained_cfg.architecture == "unet_r18"
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        monocle.nope  # noqa: B018
+
+
+def test_import_monocle_does_not_import_torch():
+    code = "import sys, monocle; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "False", out.stderr
