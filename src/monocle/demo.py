@@ -20,7 +20,7 @@ import numpy as np
 from monocle.depthmap import DepthMap
 from monocle.evaluation import MeanLogDepthBaseline
 from monocle.io import write_image
-from monocle.metrics import MetricAccumulator, format_table, get_protocol
+from monocle.metrics import MetricAccumulator, get_protocol
 
 DEMO_PRESETS = ("indoor", "outdoor", "portrait")
 _METRIC_COLUMNS = ("abs_rel", "rmse", "delta1", "silog_kitti", "si_boundary_f1")
@@ -168,16 +168,27 @@ def _write_page(
             f"<img src='{photo3d['gif']}' style='width:480px'>"
             f"<p><a href='{photo3d['html']}'>Open the 3D viewer</a> (mouse, touch or gyroscope)</p>"
         )
-    table = html.escape(format_table(summary))
+    columns = ("n_images", *_METRIC_COLUMNS)
+    summary_rows = "".join(
+        f"<tr><td>{html.escape(group)}</td>"
+        + "".join(f"<td>{cell(values.get(c, float('nan')))}</td>" for c in columns)
+        + "</tr>"
+        for group, values in summary.items()
+    )
+    table = (
+        "<table><tr><th>preset</th>"
+        + "".join(f"<th>{c}</th>" for c in columns)
+        + f"</tr>{summary_rows}</table>"
+    )
     page = out / "index.html"
     page.write_text(
         "<!doctype html><meta charset='utf-8'><title>monocle demo</title>"
-        "<style>body{font-family:sans-serif;margin:2em}.row{display:flex;gap:8px}"
-        "figure{margin:0}img{width:320px}td,th{padding:2px 8px;text-align:right}</style>"
+        "<style>body{font-family:sans-serif;margin:2em}.row{display:flex;flex-wrap:wrap;gap:8px}"
+        "figure{margin:0}img{width:256px}td,th{padding:2px 8px;text-align:right}</style>"
         f"<h1>monocle demo</h1><p>Prediction: <b>{html.escape(predictor_name)}</b>, "
         f"{size[0]}x{size[1]} synthetic scenes never seen in fitting. Metric depth, no alignment. "
         "Ground truth shown after a round trip through monocle's 16-bit PNG.</p>"
-        f"<h2>Summary (mean over images, per preset)</h2><pre>{table}</pre>"
+        f"<h2>Summary (mean over images, per preset)</h2>{table}"
         + "".join(body)
         + f"<script type='application/json' id='summary'>{json.dumps(summary)}</script>",
         encoding="utf-8",
