@@ -22,3 +22,15 @@ def test_demo_writes_a_page_with_metrics_for_every_preset(tmp_path):
     assert stored["summary"]["indoor"]["abs_rel"] == pytest.approx(
         result.summary["indoor"]["abs_rel"]
     )
+
+
+def test_demo_command_falls_back_to_the_baseline_without_shipped_weights(tmp_path, capsys):
+    from monocle.cli.main import main
+    from monocle.infer.loading import WEIGHTS_DIR
+
+    if (WEIGHTS_DIR / "default.safetensors").is_file():
+        pytest.skip("a default model is shipped in this installation")
+    assert main(["demo", "--out", str(tmp_path), "--per-preset", "1"]) == 0
+    assert "mean log-depth baseline" in (tmp_path / "index.html").read_text()
+    assert main(["demo", "--out", str(tmp_path), "--model", "no_such_model"]) == 2
+    assert "no_such_model" in capsys.readouterr().err
