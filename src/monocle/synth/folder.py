@@ -54,6 +54,12 @@ def encode_normals(normals: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return codes
 
 
+def _write_view(base: Path, rgb_part: str, depth_part: str, rgb, depth, valid, K) -> None:
+    """One view of a sample: ``<base>.<rgb_part>.png`` and its metric depth PNG."""
+    write_image(f"{base}.{rgb_part}.png", rgb)
+    write_depth(f"{base}.{depth_part}.png", depth, valid, kind="metric", unit="m", K=K)
+
+
 def write_sample(directory: str | os.PathLike, index: int, sample: dict) -> Path:
     """Write one :func:`~monocle.synth.render_sample` result as sample ``index`` of a folder.
 
@@ -62,31 +68,16 @@ def write_sample(directory: str | os.PathLike, index: int, sample: dict) -> Path
     directory = Path(directory)
     base = directory / stem(index)
     K = sample["K"]
-    write_image(f"{base}.rgb.png", sample["rgb"])
-    write_depth(f"{base}.depth.png", sample["depth"], sample["valid"], kind="metric", unit="m", K=K)
+    _write_view(base, "rgb", "depth", sample["rgb"], sample["depth"], sample["valid"], K)
     _write_png(Path(f"{base}.normals.png"), encode_normals(sample["normals"], sample["valid"]))
     _write_png(Path(f"{base}.semantic.png"), sample["semantic"].astype(np.uint8))
     _write_png(Path(f"{base}.instance.png"), sample["instance"].astype(np.uint16))
     if "background_rgb" in sample:
-        write_image(f"{base}.bg_rgb.png", sample["background_rgb"])
-        write_depth(
-            f"{base}.bg_depth.png",
-            sample["background_depth"],
-            sample["background_valid"],
-            kind="metric",
-            unit="m",
-            K=K,
-        )
+        _write_view(base, "bg_rgb", "bg_depth", sample["background_rgb"],
+                    sample["background_depth"], sample["background_valid"], K)  # fmt: skip
     if "right_rgb" in sample:
-        write_image(f"{base}.right.png", sample["right_rgb"])
-        write_depth(
-            f"{base}.right_depth.png",
-            sample["right_depth"],
-            sample["right_valid"],
-            kind="metric",
-            unit="m",
-            K=K,
-        )
+        _write_view(base, "right", "right_depth", sample["right_rgb"],
+                    sample["right_depth"], sample["right_valid"], K)  # fmt: skip
     meta = sample["meta"]
     record = {
         "K": np.asarray(K, dtype=float).tolist(),
