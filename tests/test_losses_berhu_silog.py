@@ -44,6 +44,30 @@ def test_berhu_threshold_and_normaliser_use_only_masked_pixels() -> None:
     assert BerHuLoss(c_ratio=0.5)(PRED, TARGET, weights).item() == pytest.approx(1.125)
 
 
+def test_berhu_log_space_golden_and_scale_equivariance() -> None:
+    # Log residuals 0, 1, 2, 4 (pred = e^d * target): the same golden value as in metres.
+    target = _map([2.0, 3.0, 0.5, 10.0])
+    pred = target * _map([math.exp(d) for d in (0.0, 1.0, 2.0, 4.0)])
+    assert berhu_loss(pred, target, ALL, log=True).item() == pytest.approx(14.325 / 4)
+    # A global scale error s gives d = log s everywhere, so rooms and streets weigh the same:
+    # c = 0.2 d and every pixel is quadratic, (d^2 + 0.04 d^2) / (0.4 d) = 2.6 d.
+    near, far = _map([1.0, 2.0, 3.0, 4.0]), _map([20.0, 40.0, 60.0, 80.0])
+    for target in (near, far):
+        assert BerHuLoss(log=True)(1.1 * target, target, ALL).item() == pytest.approx(
+            2.6 * math.log(1.1)
+        )
+
+
+def test_berhu_log_space_ignores_invalid_zero_depths() -> None:
+    target = _map([0.0, 1.0, 2.0, 4.0])
+    pred = _map([0.0, 1.0, 2.0, 4.0]).requires_grad_(True)
+    valid = target > 0
+    loss = berhu_loss(pred, target, valid, log=True)
+    loss.backward()
+    assert loss.item() == 0.0
+    assert torch.isfinite(pred.grad).all()
+
+
 def test_berhu_rejects_non_positive_ratio() -> None:
     with pytest.raises(ValueError, match="c_ratio"):
         berhu_loss(PRED, TARGET, ALL, c_ratio=0.0)

@@ -8,10 +8,18 @@ from torch import Tensor, nn
 from monocle.losses.masking import check_depth_pair, weighted_mean
 
 
-def berhu_loss(pred: Tensor, target: Tensor, mask: Tensor, *, c_ratio: float = 0.2) -> Tensor:
+def berhu_loss(
+    pred: Tensor,
+    target: Tensor,
+    mask: Tensor,
+    *,
+    c_ratio: float = 0.2,
+    log: bool = False,
+    eps: float = 1e-6,
+) -> Tensor:
     r"""Reverse Huber loss with the threshold set from the batch's largest residual.
 
-    With :math:`d = \hat y - y` and :math:`c = \text{c\_ratio} \cdot \max |d|` over the valid
+    With :math:`d = \hat y - y` (or :math:`d = \log \hat y - \log y` with ``log``) and :math:`c = \text{c\_ratio} \cdot \max |d|` over the valid
     pixels of the whole batch (``c`` is detached, as in FCRN/SANet):
 
     .. math::
@@ -24,6 +32,10 @@ def berhu_loss(pred: Tensor, target: Tensor, mask: Tensor, *, c_ratio: float = 0
         target: ground-truth depth :math:`(B,1,H,W)`.
         mask: bool validity or float weights :math:`(B,1,H,W)`.
         c_ratio: threshold as a fraction of the largest absolute residual.
+        log: compare log depths. In metres, a batch that mixes rooms (1-10 m) and streets
+            (up to 80 m) is ruled by the far pixels; in log space an error of 10% weighs the
+            same at 2 m and at 60 m, while a global scale error is still fully penalised.
+        eps: with ``log``, predictions are clamped to at least ``eps`` before the log.
 
     Returns:
         scalar loss; 0 (with zero gradients) when the mask has no valid pixel.
@@ -32,6 +44,10 @@ def berhu_loss(pred: Tensor, target: Tensor, mask: Tensor, *, c_ratio: float = 0
     if c_ratio <= 0:
         raise ValueError(f"berhu_loss: c_ratio must be > 0, got {c_ratio}")
     valid = weights > 0
+    if log:
+        # Invalid pixels get log(1) on both sides, so neither value nor gradient is NaN.
+        pred = torch.log(torch.where(valid, pred.clamp_min(eps), torch.ones_like(pred)))
+        target = torch.log(torch.where(valid, target, torch.ones_like(target)))
     residual = torch.where(valid, pred - target, torch.zeros_like(pred))
     abs_residual = residual.abs()
     # Flooring c keeps the unselected quadratic branch finite when every residual is 0.
@@ -43,9 +59,11 @@ def berhu_loss(pred: Tensor, target: Tensor, mask: Tensor, *, c_ratio: float = 0
 class BerHuLoss(nn.Module):
     """Module twin of :func:`berhu_loss`."""
 
-    def __init__(self, c_ratio: float = 0.2) -> None:
+    def __init__(self, c_ratio: float = 0.2, log: bool = False, eps: float = 1e-6) -> None:
         super().__init__()
         self.c_ratio = c_ratio
+        self.log = log
+        self.eps = eps
 
     def forward(self, pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
-        return berhu_loss(pred, target, mask, c_ratio=self.c_ratio)
+        return berhu_loss(pred, target, mask, c_ratio=self.c_ratio, log=self.log, eps=self.eps)
