@@ -19,8 +19,9 @@ def berhu_loss(
 ) -> Tensor:
     r"""Reverse Huber loss with the threshold set from the batch's largest residual.
 
-    With :math:`d = \hat y - y` (or :math:`d = \log \hat y - \log y` with ``log``) and :math:`c = \text{c\_ratio} \cdot \max |d|` over the valid
-    pixels of the whole batch (``c`` is detached, as in FCRN/SANet):
+    With :math:`d = \hat y - y` (or :math:`d = \log \hat y - \log y` with ``log``) and
+    :math:`c = \text{c\_ratio} \cdot \max |d|` over the valid pixels of the whole batch
+    (``c`` is detached, as in FCRN/SANet):
 
     .. math::
         B(d) = |d| \text{ if } |d| \le c, \quad \frac{d^2 + c^2}{2c} \text{ otherwise},
