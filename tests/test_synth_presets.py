@@ -163,3 +163,13 @@ def test_dataset_items_follow_the_data_contract():
         data[4]
     doubled = SyntheticDataset("indoor", n=1, size=SIZE, transform=lambda x: {"twice": 2})
     assert doubled[0] == {"twice": 2}
+
+
+def test_skipping_the_background_layer_changes_nothing_else():
+    full = render_sample("portrait", 5, (48, 64))
+    lean = render_sample("portrait", 5, (48, 64), background=False)
+    assert "background_rgb" in full and not any(k.startswith("background") for k in lean)
+    for key in ("rgb", "depth", "valid", "normals", "instance", "semantic", "K", "pose"):
+        np.testing.assert_array_equal(lean[key], full[key], err_msg=key)
+    item = SyntheticDataset("portrait", n=1, size=(48, 64), background=False)[0]
+    assert "background_image" not in item and item["image"].shape == (3, 48, 64)

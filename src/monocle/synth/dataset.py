@@ -63,6 +63,7 @@ class SyntheticDataset(Dataset):
 
     ``preset`` may be a list: item i then uses ``preset[i % len(preset)]``. ``transform`` is
     applied to each item dict. Rendering happens in ``__getitem__`` (use DataLoader workers).
+    ``background=False`` leaves out the background layer keys and renders faster.
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class SyntheticDataset(Dataset):
         seed: int = 0,
         transform: Callable[[dict], dict] | None = None,
         device: str | torch.device = "cpu",
+        background: bool = True,
     ):
         self.presets = [preset] if isinstance(preset, str) else list(preset)
         if not self.presets:
@@ -84,7 +86,7 @@ class SyntheticDataset(Dataset):
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
         self.n, self.size, self.seed = int(n), check_size(size), int(seed)
-        self.transform, self.device = transform, device
+        self.transform, self.device, self.background = transform, device, background
 
     def __len__(self) -> int:
         return self.n
@@ -94,6 +96,8 @@ class SyntheticDataset(Dataset):
             raise IndexError(f"index {index} out of range for {self.n} items")
         index %= self.n
         preset = self.presets[index % len(self.presets)]
-        sample = render_sample(preset, self.seed + index, self.size, device=self.device)
+        sample = render_sample(
+            preset, self.seed + index, self.size, device=self.device, background=self.background
+        )
         item = sample_to_item(sample, f"{preset}/{self.seed + index:06d}")
         return self.transform(item) if self.transform is not None else item
