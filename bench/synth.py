@@ -3,8 +3,10 @@ sample's time and peak memory. Writes bench/results/synth.json and bench/results
 
 Each measured sample is a full ``render_sample``: RGB, depth, normals, instance and semantic
 masks, the background layer, plus the right view (stereo) or all frames (video). Throughput is
-measured in one process with 1 torch thread and with the default thread count; the 4K sample
-runs in a fresh subprocess so its peak RSS is its own.
+measured in one process with 1 torch thread and with the default thread count, and at 240x320
+also the way ``monocle synth --workers 2`` and a 2-worker DataLoader render: two processes of
+one thread each, with and without the background layer (the issue's target counts RGB, depth,
+normals and masks). The 4K sample runs in a fresh subprocess so its peak RSS is its own.
 
     python bench/synth.py [--quick]
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -35,6 +38,27 @@ def throughput(preset: str, size: tuple[int, int], count: int) -> float:
     for seed in range(count):
         render_sample(preset, seed, size)
     return count / (time.perf_counter() - start)
+
+
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def _render(job: tuple[str, int, tuple[int, int], bool]) -> None:
+    preset, seed, size, background = job
+    render_sample(preset, seed, size, background=background)
+
+
+def parallel_throughput(
+    preset: str, size: tuple[int, int], count: int, processes: int, background: bool
+) -> float:
+    """Samples/s of ``processes`` one-thread workers sharing ``count`` samples."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(processes, initializer=_one_thread) as pool:
+        pool.map(_render, [(preset, 10_000 + i, size, background) for i in range(processes)])
+        start = time.perf_counter()
+        pool.map(_render, [(preset, i, size, background) for i in range(count)], chunksize=1)
+        return count / (time.perf_counter() - start)
 
 
 def four_k(preset: str) -> dict:
@@ -76,12 +100,29 @@ def main() -> int:
                     }
                 )
     torch.set_num_threads(default_threads)
+    processes = os.cpu_count() or 1
+    parallel_count = (4 if args.quick else 16) * processes
+    parallel = [
+        {
+            "preset": preset,
+            "size": "240x320",
+            "processes": processes,
+            "background_layer": background,
+            "samples": parallel_count,
+            "samples_per_s": round(
+                parallel_throughput(preset, (240, 320), parallel_count, processes, background), 3
+            ),
+        }
+        for background in (True, False)
+        for preset in PRESETS
+    ]
     big = four_k("outdoor")
     load_end = os.getloadavg()
     result = {
         "machine": info,
         "load_average_at_end": load_end,
         "throughput": rows,
+        "parallel_throughput": parallel,
         "4k": big,
         "peak_rss_mb_this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -103,6 +144,17 @@ def main() -> int:
     ]
     lines += [
         f"| {r['preset']} | {r['size']} | {r['threads']} | {r['samples_per_s']:.2f} |" for r in rows
+    ]
+    lines += [
+        "",
+        f"{processes} one-thread processes (as `monocle synth --workers {processes}`), 240x320:",
+        "",
+        "| preset | background layer | samples/s |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| {r['preset']} | {'yes' if r['background_layer'] else 'no'} | {r['samples_per_s']:.2f} |"
+        for r in parallel
     ]
     lines += [
         "",
