@@ -59,8 +59,8 @@ def card(model: str, name: str, n: int) -> None:
             if preset == "hardcase":
                 groups.update(accumulator.summary(group_by="category"))
             for group, summary in groups.items():
-                name = preset if group == "all" else f"hardcase/{group}"
-                rows.append({"set": name, "model": label, **{c: summary[c] for c in COLUMNS},
+                test_set = preset if group == "all" else f"hardcase/{group}"
+                rows.append({"set": test_set, "model": label, **{c: summary[c] for c in COLUMNS},
                              "n_images": summary["n_images"],
                              "seconds": round(time.perf_counter() - start, 1)})  # fmt: skip
 
