@@ -1,11 +1,13 @@
 """Edge benchmark: latency, FPS, peak memory, file size, achieved GFLOP/s and accuracy of one
 model under torch eager, torch.compile and onnxruntime fp32 / fp16 / int8.
 
-Speed is the network alone at batch 1 on uint8 pixels already at the asked size (the same
-graph for every runtime: :class:`~monocle.export.PixelInput`). Each runtime is timed in its own
-child process, so its peak resident memory (``VmHWM``) is its own and one runtime's threads
-or caches cannot slow the next. Accuracy runs the whole :class:`~monocle.infer.Predictor` (resize
-to the model's input size, network, resize back) on a test set, metric, without alignment.
+Speed is what a user's call costs: the whole :class:`~monocle.infer.Predictor` on one uint8
+camera frame of the asked size (resize to the model's working size, the network, resize the
+depth back), batch 1, the same path for every runtime. A model trained at 128x160 therefore
+runs its network at 128x160 for a 480x640 frame, and the result says so (``working_size``).
+Each runtime is timed in its own child process, so its peak resident memory (``VmHWM``) is its
+own and one runtime's threads or caches cannot slow the next. Accuracy runs the same Predictor
+on a test set, metric, without alignment.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 BACKENDS = ("torch_eager", "torch_compile", "ort_fp32", "ort_int8")
@@ -109,29 +112,26 @@ def _time(fn: Callable[[], Any], runs: int, warmup: int) -> list[float]:
 
 
 def _runner(backend: str, checkpoint: str, onnx_path: str | None, size: tuple[int, int]):
-    """(callable running one forward, seconds it took to build)."""
+    """(callable predicting one ``size`` frame, seconds it took to build)."""
+    from monocle.infer import Predictor
+
     start = time.perf_counter()
-    pixels = torch.randint(0, 256, (1, 3, *size), dtype=torch.uint8)
+    frame = np.random.default_rng(0).integers(0, 256, (*size, 3), dtype=np.uint8)
     if backend.startswith("ort_"):
-        import onnxruntime as ort
+        from monocle.export.runtime import OnnxBackend
 
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        session = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
-        feed = {session.get_inputs()[0].name: pixels.numpy()}
-        return (lambda: session.run(None, feed)), time.perf_counter() - start
-    from monocle.checkpoint import load_checkpoint
-    from monocle.export.onnx import PixelInput
-    from monocle.infer.backends import output_key
+        runner = OnnxBackend(onnx_path)
+    else:
+        from monocle.checkpoint import load_checkpoint
+        from monocle.infer.backends import TorchBackend
 
-    model = load_checkpoint(checkpoint)
-    network = PixelInput(model, output_key(model.pretrained_cfg)).eval()
-    if backend == "torch_compile":
-        network = torch.compile(network)
+        runner = TorchBackend(load_checkpoint(checkpoint), device="cpu")
+        if backend == "torch_compile":
+            runner.model = torch.compile(runner.model)
+    predictor = Predictor(runner, batch_size=1)
 
     def forward():
-        with torch.inference_mode():
-            return network(pixels)
+        return predictor.infer(frame)
 
     forward()  # torch.compile compiles here; its time is reported as build time
     return forward, time.perf_counter() - start
@@ -190,15 +190,18 @@ def benchmark(
     A checkpoint (``NAME.safetensors`` + ``NAME.json``, see :mod:`monocle.checkpoint`) rather
     than a module, because it rebuilds the exact architecture in each timing process.
 
+    ``size``: the camera frame (H, W); the network runs at the model's working size for it.
     ``test_set``: contract-dict dataset for delta1 / AbsRel (metric, no alignment), or None.
     ``calibration``/``calib_samples``: int8 calibration, as in :func:`export_onnx`.
     ``peak_gflops``: this CPU's peak to compare against (measured if None).
-    Returns ``{"model", "size", "gflop", "peak_gflops", "rows": [...]}``; a row has ``backend``,
-    ``median_ms``, ``fps``, ``peak_rss_mib``, ``model_rss_mib`` (peak minus the process before
-    loading), ``file_mb``, ``gflops_per_s``, ``delta1``, ``abs_rel`` and ``error`` (or None).
+    Returns ``{"model", "size", "working_size", "gflop" (per frame), "peak_gflops", "rows"}``;
+    a row has ``backend``, ``median_ms``, ``fps``, ``peak_rss_mib``, ``model_rss_mib`` (peak
+    minus the process before loading), ``file_mb``, ``gflops_per_s``, ``delta1``, ``abs_rel``
+    and ``error`` (or None).
     """
     from monocle.checkpoint import checkpoint_paths, load_checkpoint
     from monocle.export.onnx import export_onnx
+    from monocle.infer.predictor import working_size
 
     unknown = sorted(set(backends) - set(ALL_BACKENDS))
     if unknown:
@@ -207,7 +210,8 @@ def benchmark(
     model = load_checkpoint(checkpoint)
     checkpoint = checkpoint_paths(checkpoint)[0]
     cfg = model.pretrained_cfg
-    flops = count_flops(model, size)
+    working = working_size(size, cfg.input_size, cfg.size_multiple)
+    flops = count_flops(model, working)
     peak = peak_gflops if peak_gflops is not None else cpu_peak_gflops()
     rows = []
     with tempfile.TemporaryDirectory(prefix="monocle-bench-", dir=workdir) as tmp:
@@ -241,8 +245,9 @@ def benchmark(
             if test_set is not None and backend != "torch_compile":
                 row.update(_accuracy(model, onnx_path, test_set))
             rows.append(row)
-    return {"model": cfg.architecture, "size": list(size), "gflop": round(flops / 1e9, 2),
-            "peak_gflops": round(peak, 1), "rows": rows}  # fmt: skip
+    return {"model": cfg.architecture, "size": list(size), "working_size": list(working),
+            "gflop": round(flops / 1e9, 2), "peak_gflops": round(peak, 1),
+            "rows": rows}  # fmt: skip
 
 
 def _accuracy(model: torch.nn.Module, onnx_path: Path | None, test_set) -> dict[str, float]:
