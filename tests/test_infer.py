@@ -9,8 +9,7 @@ from monocle import DepthMap
 from monocle.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from monocle.cli.main import main
 from monocle.evaluation import MeanLogDepthBaseline, evaluate
-from monocle.infer import Predictor, load, working_size
-from monocle.infer.loading import WEIGHTS_DIR
+from monocle.infer import Predictor, load, loading, working_size
 from monocle.io import write_image
 from monocle.models import create_model
 
@@ -76,14 +75,14 @@ def test_predictor_any_size_batch_equals_single(checkpoint):
         Predictor(predictor.model, precision="fp8")
 
 
-def test_load_names_the_known_models():
+def test_load_names_the_known_models(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"shipped models: default, fast; architectures: .*r18"):
         load("no_such_model")
     with pytest.raises(ValueError, match="has no trained weights"):
         load("dpt_small")
-    if not (WEIGHTS_DIR / "fast.safetensors").is_file():
-        with pytest.raises(ValueError, match=r"monocle train --config configs/fast\.yaml"):
-            load("fast")
+    monkeypatch.setattr(loading, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(ValueError, match=r"monocle train --config configs/fast\.yaml"):
+        load("fast")
 
 
 def _dataset(n=3):
@@ -137,3 +136,23 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
     assert main(["predict", str(images / "a.png"), "--out", str(images), "--model",
                  str(checkpoint[0]), "--format", "png16"]) == 1  # fmt: skip
     assert (images / "a.png").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "architecture"), [("default", "sanet_mbv2"), ("fast", "fastdepth")]
+)
+def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture):
+    weights = loading.shipped_weights(name)
+    assert weights.stat().st_size < 25 * 2**20  # the budget per model
+    predictor = load(name, device="cpu")
+    cfg = predictor.cfg
+    assert (cfg.architecture, cfg.output_kind, cfg.input_size) == (
+        architecture,
+        "log_depth",
+        (128, 160),
+    )
+    recipe = json.loads(weights.with_suffix(".json").read_text())["info"]["recipe"]
+    assert recipe["name"] == name and recipe["model"]["name"] == architecture
+    depth = predictor.infer(np.full((90, 200, 3), 128, np.uint8))
+    assert depth.values.shape == (90, 200) and depth.kind == "metric" and depth.unit == "m"
+    assert np.isfinite(depth.values).all() and (depth.values > 0).all()
