@@ -15,23 +15,13 @@ import pytest
 
 from monocle.apps.photo3d import make_photo3d
 from monocle.apps.photo3d.viewer import write_viewer
+from test_photo3d_pipeline import box_photo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (Debian: apt-get install chromium)"
 )
 WINDOW = (256, 192)
-
-
-def box_photo():
-    height, width = 96, 128
-    depth = np.full((height, width), 4.0, np.float32)
-    depth[30:66, 44:84] = 1.5
-    rows, cols = np.mgrid[0:height, 0:width]
-    image = np.stack([(cols * 2) % 256, (rows * 2) % 256, np.full_like(rows, 90)], -1)
-    image = image.astype(np.uint8)
-    image[30:66, 44:84] = [230, 20, 20]
-    return image, depth
 
 
 def screenshot(page, hash_, out, profile) -> np.ndarray:
@@ -68,7 +58,7 @@ def red_centre(rgb: np.ndarray) -> float:
 
 
 def test_viewer_shows_the_photo_and_follows_the_pointer(tmp_path):
-    image, depth = box_photo()
+    image, depth = box_photo((96, 128))
     photo = make_photo3d(image, depth, frames=4, inpaint="classical")
     page = write_viewer(photo, tmp_path / "photo3d.html")
     left = screenshot(page, "x=-1,y=0", tmp_path / "left.png", tmp_path / "p1")
