@@ -75,6 +75,31 @@ def test_predictor_any_size_batch_equals_single(checkpoint):
         Predictor(predictor.model, precision="fp8")
 
 
+def test_canonical_focal_model_reads_its_scale_from_K(checkpoint, tmp_path):
+    path, model = checkpoint
+    canonical = load_checkpoint(path, canonical_focal=100.0)
+    assert canonical.pretrained_cfg.canonical_focal == 100.0
+    plain, scaled = Predictor(model, device="cpu"), Predictor(canonical, device="cpu")
+    image = np.random.default_rng(1).integers(0, 255, (120, 160, 3), np.uint8)
+    working_width = plain.working_size(image.shape[:2])[1]
+    assert working_width == 320  # unet_r18 works at 240x320: this image is upsampled 2x
+    # A focal of 100 px at the working size is the canonical camera: no change.
+    K = np.array([[50.0, 0, 80], [0, 50.0, 60], [0, 0, 1]], np.float32)
+    reference = plain.infer(image).values
+    np.testing.assert_allclose(scaled.infer(image, K=K).values, reference, rtol=1e-6)
+    np.testing.assert_allclose(scaled.infer(image).values, reference, rtol=1e-6)
+    # Twice the focal (a longer lens seeing the same picture): everything twice as far.
+    np.testing.assert_allclose(scaled.infer(image, K=K * [[2], [2], [1]]).values, 2 * reference,
+                               rtol=1e-6)  # fmt: skip
+    # The checkpoint's architecture must agree with a recipe that starts from it.
+    from monocle.train import load_recipe
+    from monocle.train.module import DepthModule
+
+    recipe = load_recipe(overrides=[f"model.init_weights={path}", "model.name=fastdepth"])
+    with pytest.raises(ValueError, match=r"'unet_r18' model but model\.name is 'fastdepth'"):
+        DepthModule(recipe)
+
+
 def test_load_names_the_known_models(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"shipped models: default, fast; architectures: .*r18"):
         load("no_such_model")

@@ -91,6 +91,17 @@ def test_config_round_trips_through_json():
     assert isinstance(restored.input_size, tuple)
 
 
+def test_canonical_focal_scales_depth_with_the_focal_length():
+    cfg = get_config("fastdepth", output_kind="log_depth", canonical_focal=120.0)
+    assert PretrainedConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert cfg.depth_scale(240.0) == 2.0 and cfg.depth_scale(60.0) == 0.5
+    assert get_config("fastdepth").depth_scale(240.0) == 1.0  # no canonical camera
+    with pytest.raises(ValueError, match="canonical_focal must be a positive focal"):
+        get_config("fastdepth", canonical_focal=-5.0)
+    with pytest.raises(ValueError, match="output_kind 'disparity'"):
+        get_config("fastdepth", output_kind="disparity", canonical_focal=120.0)
+
+
 def test_config_rejects_bad_values_and_unknown_keys():
     with pytest.raises(ValueError, match="output_kind"):
         get_config("unet_r18", output_kind="depth")

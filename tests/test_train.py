@@ -136,3 +136,24 @@ def test_recipe_errors_name_the_key_and_file(tmp_path):
     assert recipe.optim.lr == 1e-3 and recipe.losses[0].weight == 2.0
     with pytest.raises(ValueError, match="unknown loss 'berhoo'"):
         train(load_recipe(None, ["losses=[{name: berhoo}]", f"out_dir={tmp_path}"]))
+
+
+def test_canonical_focal_model_trains_against_each_cameras_depth(folder, tmp_path):
+    from monocle.train.module import DepthModule
+
+    overrides = "model.overrides={output_kind: log_depth, canonical_focal: 100.0}"
+    recipe = recipe_for(folder, tmp_path, "canonical", "model.name=fastdepth", overrides)
+    module = DepthModule(recipe).eval()
+    image = torch.rand(2, 3, H, W)
+    K = torch.tensor([[[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]]]).repeat(2, 1, 1)
+    K[1, :2] *= 3  # the second camera has three times the focal length
+    with torch.no_grad():
+        raw = module.model(image)
+        seen = module.camera_outputs(image, K)
+    torch.testing.assert_close(seen["depth"][0], raw["depth"][0] * 0.5)
+    torch.testing.assert_close(seen["depth"][1], raw["depth"][1] * 1.5)
+    torch.testing.assert_close(seen["log_depth"].exp(), seen["depth"])
+    # Training end to end: the checkpoint keeps the canonical focal for every predictor.
+    result = train(recipe)
+    config = json.loads((result.run_dir / "last.json").read_text())
+    assert config["pretrained_cfg"]["canonical_focal"] == 100.0

@@ -89,8 +89,14 @@ def read_checkpoint_config(path: str | Path) -> dict[str, Any]:
     return config
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> torch.nn.Module:
-    """Build the registered architecture named in the config and load the weights strictly."""
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", **overrides
+) -> torch.nn.Module:
+    """Build the registered architecture named in the config and load the weights strictly.
+
+    ``overrides`` update the stored model overrides (e.g. a fine-tuning recipe's
+    ``canonical_focal``); ones that change tensor shapes are refused like a foreign checkpoint.
+    """
     from monocle.models import create_model
 
     config = read_checkpoint_config(path)
@@ -104,7 +110,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             f"{weights_path}: unreadable or truncated safetensors file ({err}); "
             "re-download or re-export it"
         ) from None
-    model = create_model(config["model"], **config.get("overrides", {}))
+    model = create_model(config["model"], **{**config.get("overrides", {}), **overrides})
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))

@@ -81,7 +81,8 @@ class Predictor:
         """Depth of one image (anything :func:`monocle.read_image` takes).
 
         ``K``: intrinsics in pixels of this image; it is attached to the result so that
-        ``to_points`` works.
+        ``to_points`` works. For a model with a canonical focal (``cfg.canonical_focal``) K
+        also sets the metric scale; without K such a model assumes its canonical camera.
         """
         return self.infer_batch([image], None if K is None else [K])[0]
 
@@ -101,7 +102,12 @@ class Predictor:
                 outputs = self._forward([rgbs[i] for i in chunk], size)
                 for i, values in zip(chunk, outputs, strict=True):
                     K = None if Ks is None else Ks[i]
-                    results[i] = DepthMap(values, kind=self.kind, unit=unit, K=K)
+                    depth = DepthMap(values, kind=self.kind, unit=unit, K=K)
+                    if depth.K is not None and self.cfg.canonical_focal is not None:
+                        # The focal in pixels of the working size the network saw.
+                        focal = float(depth.K[0, 0]) * size[1] / rgbs[i].shape[1]
+                        depth.values = depth.values * np.float32(self.cfg.depth_scale(focal))
+                    results[i] = depth
         return results  # type: ignore[return-value]
 
     def working_size(self, image_size: tuple[int, int]) -> tuple[int, int]:

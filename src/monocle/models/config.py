@@ -25,6 +25,12 @@ class PretrainedConfig:
         min_depth, max_depth: metric range in metres; bounds the metric depth activation.
         license: license of the weights named by ``weights``.
         weights: safetensors file name or URL of trained weights, or None (random init).
+        canonical_focal: focal length in pixels, at the network's working resolution, of the
+            camera the network predicts depth for (Metric3D's canonical camera). One photo
+            cannot tell a wide lens on a big room from a long lens on a small one; a model with
+            a canonical focal leaves that to the intrinsics: depth seen by a camera of focal f
+            is the network's depth times ``f / canonical_focal`` (see :meth:`depth_scale`).
+            None: the network predicts depth directly.
     """
 
     architecture: str
@@ -38,6 +44,7 @@ class PretrainedConfig:
     max_depth: float = 10.0
     license: str = "MIT"
     weights: str | None = None
+    canonical_focal: float | None = None
 
     def __post_init__(self) -> None:
         # JSON round trips turn tuples into lists; store tuples so configs stay hashable.
@@ -56,6 +63,21 @@ class PretrainedConfig:
                 f"need 0 < min_depth < max_depth, got min_depth={self.min_depth}, "
                 f"max_depth={self.max_depth}"
             )
+
+        if self.canonical_focal is not None and (
+            self.output_kind == "disparity" or not self.canonical_focal > 0
+        ):
+            raise ValueError(
+                "canonical_focal must be a positive focal length in pixels for a metric or "
+                f"log_depth model, got {self.canonical_focal} with output_kind "
+                f"{self.output_kind!r}"
+            )
+
+    def depth_scale(self, focal):
+        """Factor from the network's depth to the depth a camera of focal length ``focal``
+        (pixels at the network's working resolution; a float or a tensor) sees: ``focal /
+        canonical_focal``, or 1 for a model without a canonical focal."""
+        return 1.0 if self.canonical_focal is None else focal / self.canonical_focal
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (tuples become lists); inverse of :meth:`from_dict`."""

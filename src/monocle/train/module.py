@@ -21,7 +21,14 @@ class DepthModule(L.LightningModule):
         super().__init__()
         self.recipe = recipe
         if recipe.model.init_weights:
-            self.model = load_checkpoint(recipe.model.init_weights).train()
+            self.model = load_checkpoint(recipe.model.init_weights, **recipe.model.overrides)
+            architecture = self.model.pretrained_cfg.architecture
+            if architecture != recipe.model.name:
+                raise ValueError(
+                    f"model.init_weights {recipe.model.init_weights} holds a {architecture!r} "
+                    f"model but model.name is {recipe.model.name!r}; make them agree"
+                )
+            self.model.train()
         else:
             self.model = create_model(recipe.model.name, **recipe.model.overrides)
         self.objective = DepthObjective(recipe.losses, recipe.edge_aware, seed=recipe.seed)
@@ -30,8 +37,21 @@ class DepthModule(L.LightningModule):
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.model(image)
 
+    def camera_outputs(self, image: torch.Tensor, K: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's outputs as depth seen by each image's own camera (intrinsics ``K``,
+        (B,3,3), in pixels of ``image``): a canonical-focal model's depth scales with focal."""
+        outputs = self.model(image)
+        cfg = self.model.pretrained_cfg
+        if cfg.canonical_focal is None:
+            return outputs
+        scale = cfg.depth_scale(K[:, 0, 0].to(outputs["depth"]))[:, None, None, None]
+        outputs = dict(outputs, depth=outputs["depth"] * scale)
+        if "log_depth" in outputs:
+            outputs["log_depth"] = outputs["log_depth"] + scale.log()
+        return outputs
+
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        outputs = self.model(batch["image"])
+        outputs = self.camera_outputs(batch["image"], batch["K"])
         loss, terms = self.objective(
             outputs, batch, epoch=self.current_epoch, step=self.global_step
         )
@@ -42,7 +62,7 @@ class DepthModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        pred = self.model(batch["image"])["depth"].float()
+        pred = self.camera_outputs(batch["image"], batch["K"])["depth"].float()
         rows = []
         for p, gt, valid in zip(pred, batch["depth"], batch["valid"], strict=True):
             mask = self.protocol.mask(gt[0], valid[0])
