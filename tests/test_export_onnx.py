@@ -12,6 +12,7 @@ import torch
 
 from monocle.export import OnnxBackend, export_onnx, read_metadata
 from monocle.export.runtime import METADATA_KEY
+from monocle.infer import Predictor, load
 from monocle.models import create_model, list_models
 from test_models_architectures import SMALL, calibrate_batch_norm
 
@@ -92,6 +93,23 @@ def test_metadata_round_trips(tmp_path):
     assert flat["license"] == "CC-BY-4.0" and flat["input_size"] == "64x80"
     assert flat["output_kind"] == "disparity" and METADATA_KEY in flat
     assert [o.name for o in onnx.load(str(path)).graph.output] == ["disparity"]
+
+
+def test_canonical_camera_model_scales_with_K_through_onnxruntime(tmp_path):
+    model = create_model("unet_r18", output_kind="log_depth", canonical_focal=50.0,
+                         decoder_channels=(8, 8, 16, 16), input_size=TRACE).eval()  # fmt: skip
+    path = export_onnx(model, tmp_path / "canonical.onnx")
+    flat = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert flat["canonical_focal"] == "50.0"
+    exported, eager = load(path), Predictor(model, device="cpu")
+    assert exported.cfg == model.pretrained_cfg
+    image = np.random.default_rng(0).integers(0, 256, (*TRACE, 3), dtype=np.uint8)
+    K = np.array([[100.0, 0, 40], [0, 100.0, 32], [0, 0, 1]])
+    # The focal the network sees is the photo's, rescaled to the working width.
+    scale = 100.0 * eager.working_size(TRACE)[1] / TRACE[1] / 50.0
+    expected = scale * eager.infer(image).values
+    np.testing.assert_allclose(eager.infer(image, K=K).values, expected, rtol=1e-6)
+    np.testing.assert_allclose(exported.infer(image, K=K).values, expected, rtol=1e-4)
 
 
 def test_fp16_keeps_uint8_input_and_float32_output(tmp_path):

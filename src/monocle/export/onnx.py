@@ -104,6 +104,8 @@ def build_metadata(cfg: PretrainedConfig, precision: str) -> dict[str, str]:
         "license": cfg.license,
         "monocle_version": monocle.__version__,
     }
+    if cfg.canonical_focal is not None:
+        flat["canonical_focal"] = str(cfg.canonical_focal)
     return {METADATA_KEY: json.dumps(record), **flat}
 
 
