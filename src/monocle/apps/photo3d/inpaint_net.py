@@ -3,9 +3,12 @@
 A four-level U-Net of gated convolutions (Yu et al., "Free-Form Image Inpainting with Gated
 Convolution", ICCV 2019): every layer learns a soft mask next to its features, so the unknown
 pixels do not pollute the known ones. Its input is the photo with the hole blanked, the hole
-mask, and two depth channels (the visible disparity and the background disparity filled by
-the Poisson solve), so it knows which side of an edge is background. The hole already excludes
-the foreground (see :func:`.fill.inpaint_hole`): the network sees background context only.
+mask, two depth channels (the visible disparity and the background disparity filled by the
+Poisson solve, so it knows which side of an edge is background) and OpenCV's fill of the hole.
+It predicts a correction to that classical fill; the last layer starts at zero, so an untrained
+network *is* the classical method and training can only move away from it where that lowers
+the error. The hole already excludes the foreground (see :func:`.fill.inpaint_hole`): the
+network sees background context only.
 
 Weights ship in ``weights/inpaint.safetensors`` with ``inpaint.json``; the JSON's ``"default"``
 says whether the network beat OpenCV's inpainting inside disocclusions on bench/photo3d.py.
@@ -21,9 +24,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from monocle.apps.photo3d.fill import inpaint_classical
+
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 SHIPPED_WEIGHTS = WEIGHTS_DIR / "inpaint.safetensors"
-IN_CHANNELS = 6  # masked RGB, hole mask, visible disparity, background disparity
+IN_CHANNELS = 9  # masked RGB, hole mask, visible and background disparity, classical fill
 DISPARITY_SCALE = 3.0  # normalised disparity spans (0, 3]
 
 
@@ -40,7 +45,8 @@ class GatedConv(nn.Module):
 
 
 class InpaintNet(nn.Module):
-    """(B, 6, H, W) -> (B, 3, H, W) colours in [0, 1]; H and W multiples of 4."""
+    """(B, 9, H, W) -> (B, 3, H, W) colours in [0, 1]: the classical fill (channels 6-8) plus
+    a learned correction; H and W multiples of 4."""
 
     def __init__(self, width: int = 16):
         super().__init__()
@@ -56,6 +62,8 @@ class InpaintNet(nn.Module):
         self.dec2 = GatedConv(6 * w, 2 * w)
         self.dec1 = GatedConv(3 * w, w)
         self.out = nn.Conv2d(w, 3, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e1 = self.enc1(x)
@@ -63,26 +71,28 @@ class InpaintNet(nn.Module):
         m = self.middle(e2)
         d2 = self.dec2(torch.cat([F.interpolate(m, size=e2.shape[-2:]), e2], dim=1))
         d1 = self.dec1(torch.cat([F.interpolate(d2, size=e1.shape[-2:]), e1], dim=1))
-        return torch.sigmoid(self.out(d1))
+        return (x[:, 6:9] + self.out(d1)).clamp(0.0, 1.0)
 
 
 def network_input(
     rgb: np.ndarray, hole: np.ndarray, disparity: np.ndarray, background: np.ndarray
 ) -> torch.Tensor:
-    """(1, 6, H, W) float32 input from uint8 rgb (H,W,3), bool hole and two disparities."""
+    """(1, 9, H, W) float32 input from uint8 rgb (H,W,3), bool hole and two disparities."""
     known = torch.as_tensor(~hole, dtype=torch.float32)[None]
     colour = torch.as_tensor(rgb, dtype=torch.float32).permute(2, 0, 1) / 255.0
+    classical = torch.as_tensor(inpaint_classical(rgb, hole), dtype=torch.float32)
     planes = [
         colour * known,
         1.0 - known,
         torch.as_tensor(disparity, dtype=torch.float32)[None] / DISPARITY_SCALE,
         torch.as_tensor(background, dtype=torch.float32)[None] / DISPARITY_SCALE,
+        classical.permute(2, 0, 1) / 255.0,
     ]
     return torch.cat(planes)[None]
 
 
 def run_network(net: InpaintNet, inputs: torch.Tensor) -> torch.Tensor:
-    """Apply ``net`` to (B, 6, H, W) of any size (padded to a multiple of 4 by reflection)."""
+    """Apply ``net`` to (B, 9, H, W) of any size (padded to a multiple of 4 by reflection)."""
     height, width = inputs.shape[-2:]
     pad_h, pad_w = (-height) % 4, (-width) % 4
     mode = "reflect" if min(height, width) > 4 else "replicate"
