@@ -63,7 +63,6 @@ class PretrainedConfig:
                 f"need 0 < min_depth < max_depth, got min_depth={self.min_depth}, "
                 f"max_depth={self.max_depth}"
             )
-
         if self.canonical_focal is not None and (
             self.output_kind == "disparity" or not self.canonical_focal > 0
         ):
