@@ -176,8 +176,11 @@ def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architec
         "log_depth",
         (128, 160),
     )
+    assert cfg.canonical_focal == 120.0
+    # The weights come from the last stage of the recipe that configs/ documents.
     recipe = json.loads(weights.with_suffix(".json").read_text())["info"]["recipe"]
-    assert recipe["name"] == name and recipe["model"]["name"] == architecture
+    assert recipe["name"] == f"{name}_stage2" and recipe["model"]["name"] == architecture
+    assert recipe["model"]["init_weights"] == f"runs/{name}/best.safetensors"
     depth = predictor.infer(np.full((90, 200, 3), 128, np.uint8))
     assert depth.values.shape == (90, 200) and depth.kind == "metric" and depth.unit == "m"
     assert np.isfinite(depth.values).all() and (depth.values > 0).all()
