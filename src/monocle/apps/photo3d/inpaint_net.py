@@ -6,8 +6,8 @@ pixels do not pollute the known ones. Its input is the photo with the hole blank
 mask, two depth channels (the visible disparity and the background disparity filled by the
 Poisson solve, so it knows which side of an edge is background) and OpenCV's fill of the hole.
 It predicts a correction to that classical fill; the last layer starts at zero, so an untrained
-network *is* the classical method and training can only move away from it where that lowers
-the error. The hole already excludes the foreground (see :func:`.fill.inpaint_hole`): the
+network *is* the classical method and training departs from it only where that lowers the
+training loss. The hole already excludes the foreground (see :func:`.fill.inpaint_hole`): the
 network sees background context only.
 
 Weights ship in ``weights/inpaint.safetensors`` with ``inpaint.json``; the JSON's ``"default"``

@@ -152,19 +152,20 @@ def save(net: InpaintNet, summary: dict, path: str | Path = SHIPPED_WEIGHTS, def
 if __name__ == "__main__":
     import argparse
 
+    from monocle.cli.synth import parse_size
+
     parser = argparse.ArgumentParser(description="train the photo3d inpainting network")
     parser.add_argument("--samples", type=int, default=150, help="synth samples per preset")
     parser.add_argument("--minutes", type=float, default=12.0)
-    parser.add_argument("--size", default="96x128", help="rendered example size, HxW")
-    parser.add_argument("--crop", default="64x96", help="training window, HxW")
+    parser.add_argument("--size", type=parse_size, default=(96, 128), help="example size, HxW")
+    parser.add_argument("--crop", type=parse_size, default=(64, 96), help="training window, HxW")
     parser.add_argument("--gradient-weight", type=float, default=0.0)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--out", default=str(SHIPPED_WEIGHTS))
     args = parser.parse_args()
-    size, crop = (tuple(int(v) for v in text.split("x")) for text in (args.size, args.crop))
-    data = synth_examples(count=args.samples, size=size)
+    data = synth_examples(count=args.samples, size=args.size)
     model, info = train(
-        data, minutes=args.minutes, crop=crop, learning_rate=args.lr,
+        data, minutes=args.minutes, crop=args.crop, learning_rate=args.lr,
         gradient_weight=args.gradient_weight,
     )  # fmt: skip
     print(save(model, info, args.out), info)
