@@ -111,6 +111,11 @@ def camera_binning(
     )
 
 
+# Cells of slack around a caster's shadow rectangle: rays are binned in float32 and rectangles
+# in float64, so a ray exactly on a cell border may land one cell over.
+SUN_MARGIN = 0.01
+
+
 def _grid_side(n_rays: float) -> int:
     return int(min(512, max(8, math.sqrt(max(n_rays, 1)) / 4)))
 
@@ -150,8 +155,8 @@ def sun_binning(packed: PackedScene, points: torch.Tensor, to_sun: np.ndarray) -
     ray_uv = ray_uv.floor().long().clamp(0, side - 1)
     casters = np.nonzero(packed.casts_shadow.cpu().numpy())[0]
     projected = packed.box_corners()[casters] @ np.stack([e1, e2], axis=1)
-    lo = np.floor((projected.min(axis=1) - low) / cell - 1).astype(np.int64)
-    hi = np.floor((projected.max(axis=1) - low) / cell + 1).astype(np.int64)
+    lo = np.floor((projected.min(axis=1) - low) / cell - SUN_MARGIN).astype(np.int64)
+    hi = np.floor((projected.max(axis=1) - low) / cell + SUN_MARGIN).astype(np.int64)
     rects = np.stack([lo[:, 0], hi[:, 0], lo[:, 1], hi[:, 1]], axis=1)
     rects = np.clip(rects, 0, side - 1)
     return Binning(

@@ -22,6 +22,13 @@ def dot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
+def take(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``values[index]`` for an integer ``index`` of any shape: rows of ``values`` gathered
+    with ``index_select``, which on CPU is several times faster than advanced indexing."""
+    picked = values.index_select(0, index.reshape(-1))
+    return picked.view(*index.shape, *values.shape[1:])
+
+
 def _hit_or_inf(hit: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return torch.where(hit & (t > T_MIN), t, torch.full_like(t, INF))
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from monocle.synth.primitives import INTERSECT
+from monocle.synth.primitives import INTERSECT, take
 from monocle.synth.scene import Scene
 
 PRIM_BITS = 21
@@ -134,7 +134,7 @@ def make_packets(binning: Binning) -> Packets:
     per_cell = (counts + size - 1) // size
     cell, within = _ragged(per_cell)
     slot = within[:, None] * size + torch.arange(size, device=device)
-    rays = order[(starts[cell][:, None] + slot).clamp(max=max(n - 1, 0))] if n else slot
+    rays = take(order, (take(starts, cell)[:, None] + slot).clamp(max=max(n - 1, 0))) if n else slot
     rays = torch.where(slot < counts[cell][:, None], rays, n)
     return Packets(rays=rays, first=torch.cumsum(per_cell, 0) - per_cell, count=per_cell)
 
@@ -166,25 +166,26 @@ def candidate_pairs(binning: Binning, packets: Packets, budget: int = PAIR_BUDGE
         if hi <= lo:
             continue
         pair_owner, pair_within = _ragged(in_cell[lo:hi])
-        yield packets.first[cell[lo:hi]][pair_owner] + pair_within, prim[lo:hi][pair_owner]
+        first = take(take(packets.first, cell[lo:hi]), pair_owner)
+        yield first + pair_within, take(prim[lo:hi], pair_owner)
 
 
 def pair_distances(packed: PackedScene, o, d, packets, prims):
     """Hit distances (M,P) of packets against primitives, +inf on a miss. ``o`` is (K,P,3)
     per-packet origins or (1,1,3) when every ray starts at the same point; ``d`` (K,P,3)."""
     t = torch.full((packets.shape[0], d.shape[1]), float("inf"), device=d.device)
-    kinds = packed.kind[prims]
+    kinds = take(packed.kind, prims)
     for kind, intersect in enumerate(INTERSECT):
         select = torch.nonzero(kinds == kind).squeeze(1)
         if select.numel() == 0:
             continue
-        p, k = prims[select], packets[select]
+        p, k = take(prims, select)[:, None], take(packets, select)
         t[select] = intersect(
-            o if o.shape[0] == 1 else o[k],
-            d[k],
-            packed.origin[p][:, None],
-            packed.frame[p][:, None],
-            packed.size[p][:, None],
+            o if o.shape[0] == 1 else take(o, k),
+            take(d, k),
+            take(packed.origin, p),
+            take(packed.frame, p),
+            take(packed.size, p),
         )
     return t
 
@@ -192,9 +193,9 @@ def pair_distances(packed: PackedScene, o, d, packets, prims):
 def _packet_rays(o, d, binning: Binning):
     """Packets and the packet-major ray origins / directions (a dummy ray pads the end)."""
     packets = make_packets(binning)
-    pad_d = torch.cat([d, d.new_tensor([[0.0, 0.0, 1.0]])])[packets.rays]
+    pad_d = take(torch.cat([d, d.new_tensor([[0.0, 0.0, 1.0]])]), packets.rays)
     shared = o.shape[0] > 1 and o.stride(0) == 0  # camera rays: one eye, expanded
-    pad_o = o[:1, None] if shared else torch.cat([o, o.new_zeros((1, 3))])[packets.rays]
+    pad_o = o[:1, None] if shared else take(torch.cat([o, o.new_zeros((1, 3))]), packets.rays)
     return packets, pad_o, pad_d
 
 
@@ -210,7 +211,7 @@ def nearest_hits(packed: PackedScene, o, d, binning: Binning, layers: list[torch
     for packet, prims in candidate_pairs(binning, packets):
         t = pair_distances(packed, pad_o, pad_d, packet, prims)
         hit = torch.isfinite(t)
-        rays = packets.rays[packet][hit]
+        rays = take(packets.rays, packet)[hit]
         prim_of_hit = prims[:, None].expand_as(hit)[hit]
         key = (t[hit].view(torch.int32).to(torch.int64) << PRIM_BITS) | prim_of_hit
         for layer, layer_keys in zip(layers, keys, strict=True):
@@ -233,8 +234,8 @@ def any_hits(packed: PackedScene, o, d, t_max: torch.Tensor, binning: Binning) -
     n = o.shape[0]
     blocked = torch.zeros(n + 1, dtype=torch.bool, device=o.device)
     packets, pad_o, pad_d = _packet_rays(o, d, binning)
-    limit = torch.cat([t_max, t_max.new_zeros(1)])[packets.rays]
+    limit = take(torch.cat([t_max, t_max.new_zeros(1)]), packets.rays)
     for packet, prims in candidate_pairs(binning, packets):
         t = pair_distances(packed, pad_o, pad_d, packet, prims)
-        blocked[packets.rays[packet][t < limit[packet]]] = True
+        blocked[take(packets.rays, packet)[t < take(limit, packet)]] = True
     return blocked[:n]

@@ -14,7 +14,7 @@ import torch
 
 from monocle.synth.camera import Camera, camera_rays
 from monocle.synth.culling import camera_binning, point_binning, sun_binning
-from monocle.synth.primitives import dot, surface_normal
+from monocle.synth.primitives import dot, surface_normal, take
 from monocle.synth.raycast import PackedScene, any_hits, decode_keys, nearest_hits, pack
 from monocle.synth.scene import TEXTURES, Scene
 from monocle.synth.sensor import SensorParams, apply_sensor, exposure_gain
@@ -130,8 +130,8 @@ def _render_band(scene, packed, camera, K, rows, width, background) -> dict[str,
     shaded, normals_rows = _shade(
         scene,
         packed,
-        origins[rows_to_shade],
-        directions[rows_to_shade],
+        take(origins, rows_to_shade),
+        take(directions, rows_to_shade),
         torch.cat([t[hit], t_bg[differs]]),
         torch.cat([prim[hit], prim_bg[differs]]),
     )
@@ -152,8 +152,8 @@ def _render_band(scene, packed, camera, K, rows, width, background) -> dict[str,
 
     depth, valid = planar_depth(hit, t)
     # Index 0 of a padded copy stands for "no primitive", so empty scenes work too.
-    instance = torch.cat([packed.instance.new_zeros(1), packed.instance])[prim + 1]
-    semantic = torch.cat([packed.semantic.new_zeros(1), packed.semantic])[prim + 1]
+    instance = take(torch.cat([packed.instance.new_zeros(1), packed.instance]), prim + 1)
+    semantic = take(torch.cat([packed.semantic.new_zeros(1), packed.semantic]), prim + 1)
     out = {
         "radiance": radiance,
         "depth": depth,
@@ -192,19 +192,24 @@ def _material_table(scene: Scene, device) -> dict[str, torch.Tensor]:
 def _shade(scene: Scene, packed: PackedScene, o, d, t, prim):
     """Radiance (M,3) and world normals (M,3) of M primary hits (distance t, primitive id)."""
     p = o + t[:, None] * d
-    kinds = packed.kind[prim]
+    kinds = take(packed.kind, prim)
     normal = torch.zeros_like(p)
     for kind in range(5):
         sel = torch.nonzero(kinds == kind).squeeze(1)
         if sel.numel():
-            q = prim[sel]
+            q = take(prim, sel)
             normal[sel] = surface_normal(
-                kind, p[sel], d[sel], packed.origin[q], packed.frame[q], packed.size[q]
+                kind,
+                take(p, sel),
+                take(d, sel),
+                take(packed.origin, q),
+                take(packed.frame, q),
+                take(packed.size, q),
             )
     table = _material_table(scene, p.device)
-    material = packed.material[prim]
+    material = take(packed.material, prim)
     albedo, spec_mult = _albedo(table, material, prim, p, normal, packed)
-    spec = table["specular"][material] * spec_mult
+    spec = take(table["specular"], material) * spec_mult
     visible = _light_visibility(scene, packed, p, normal, t)
     radiance = surface_radiance(
         p,
@@ -212,8 +217,8 @@ def _shade(scene: Scene, packed: PackedScene, o, d, t, prim):
         d,
         albedo,
         spec,
-        table["shininess"][material],
-        table["emission"][material],
+        take(table["shininess"], material),
+        take(table["emission"], material),
         visible,
         scene.light,
         scene.environment,
@@ -222,8 +227,8 @@ def _shade(scene: Scene, packed: PackedScene, o, d, t, prim):
 
 
 def _albedo(table, material, prim, p, normal, packed: PackedScene):
-    frame = packed.frame[prim]
-    rel = p - packed.origin[prim]
+    frame = take(packed.frame, prim)
+    rel = p - take(packed.origin, prim)
     local = torch.stack([dot(rel, frame[..., i]) for i in range(3)], dim=-1)
     local_n = torch.stack([dot(normal, frame[..., i]) for i in range(3)], dim=-1)
     axis = local_n.abs().argmax(dim=-1)
@@ -231,7 +236,7 @@ def _albedo(table, material, prim, p, normal, packed: PackedScene):
     s = torch.where(axis == 0, local[:, 2], local[:, 0])
     t = torch.where(axis == 1, local[:, 2], local[:, 1])
     salt = (prim * 7919 + material * 31) & 0xFFFFF
-    texture = table["texture"][material]
+    texture = take(table["texture"], material)
     # Decorrelate primitives sharing a material; road markings stay centred on the road.
     s = s + 64.0 * hash2(prim, prim, 3)
     t = torch.where(texture == TEXTURES.index("road"), t, t + 64.0 * hash2(prim, prim, 5))
@@ -241,18 +246,18 @@ def _albedo(table, material, prim, p, normal, packed: PackedScene):
         sel = torch.nonzero(texture == index).squeeze(1)
         if sel.numel() == 0:
             continue
-        m = material[sel]
+        m = take(material, sel)
         albedo[sel], spec_mult[sel] = shade_texture(
             name,
-            s[sel],
-            t[sel],
-            p[sel, 1],
-            table["colors"][m],
-            table["scale"][m],
-            table["param"][m],
-            salt[sel],
+            take(s, sel),
+            take(t, sel),
+            take(p[:, 1], sel),
+            take(table["colors"], m),
+            take(table["scale"], m),
+            take(table["param"], m),
+            take(salt, sel),
         )
-    grime = table["grime"][material]
+    grime = take(table["grime"], material)
     albedo = albedo * (1.0 + grime * (2.0 * fbm(s * 0.6, t * 0.6, salt + 99, 3) - 1.0))[:, None]
     return albedo.clamp(0.0, 1.0), spec_mult
 
@@ -274,11 +279,11 @@ def _light_visibility(scene: Scene, packed: PackedScene, p, normal, t) -> torch.
     rows = torch.nonzero(facing & (t < scene.max_depth * 1.5)).squeeze(1)
     if rows.numel() == 0:
         return visible
-    start = p[rows] + normal[rows] * (1e-3 + 5e-4 * t[rows])[:, None]
+    start = take(p, rows) + take(normal, rows) * (1e-3 + 5e-4 * take(t, rows))[:, None]
     if light.kind == "sun":
         binning = sun_binning(packed, start, np.asarray(light.vector, dtype=np.float64))
     else:
         binning = point_binning(packed, start, np.asarray(light.vector, dtype=np.float64))
-    blocked = any_hits(packed, start, to_light[rows], distance[rows], binning)
+    blocked = any_hits(packed, start, take(to_light, rows), take(distance, rows), binning)
     visible[rows[blocked]] = 0.0
     return visible

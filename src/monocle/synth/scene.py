@@ -172,7 +172,7 @@ class Scene:
         """Rectangle centred at ``center`` spanning ±half_u along ``axis_u``, ±half_v along
         ``axis_v`` (orthogonal unit vectors; texture v runs along axis_v). Two-sided."""
         u, v = _unit(axis_u), _unit(axis_v)
-        frame = np.stack([u, v, np.cross(u, v)], axis=1)
+        frame = np.stack([u, v, _cross(u, v)], axis=1)
         self._add(
             "quad",
             center,
@@ -265,8 +265,8 @@ class Scene:
             raise ValueError(f"{kind} ends coincide at {a}; give two distinct end points")
         axis = (b - a) / length
         helper = np.array([1.0, 0.0, 0.0]) if abs(axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-        e1 = _unit(np.cross(helper, axis))
-        frame = np.stack([e1, np.cross(axis, e1), axis], axis=1)
+        e1 = _unit(_cross(helper, axis))
+        frame = np.stack([e1, _cross(axis, e1), axis], axis=1)
         self._add(
             kind, a, frame, (radius, length, 0.0), material, semantic, instance, foreground, shadow
         )
@@ -304,6 +304,14 @@ PER_PRIMITIVE = (
     "foreground",
     "casts_shadow",
 )
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.cross for two 3-vectors, the same arithmetic without its per-call overhead (scene
+    building makes thousands of frames)."""
+    return np.array(
+        [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    )
 
 
 def _unit(vector) -> np.ndarray:

@@ -36,7 +36,7 @@ def hash2(ix: torch.Tensor, iy: torch.Tensor, salt) -> torch.Tensor:
     table = _table(ix.device)
     shift = (salt * 131) % _TABLE_SIDE
     index = ((iy + shift) % _TABLE_SIDE) * (_TABLE_SIDE + 1) + (ix + salt * 17) % _TABLE_SIDE
-    return table.reshape(-1)[index]
+    return table.reshape(-1).index_select(0, index.reshape(-1)).view(index.shape)
 
 
 def value_noise(s: torch.Tensor, t: torch.Tensor, salt) -> torch.Tensor:
