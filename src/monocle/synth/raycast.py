@@ -129,7 +129,10 @@ def make_packets(binning: Binning) -> Packets:
     device = binning.ray_cell.device
     active = binning.ray_cell < binning.n_cells
     counts = torch.bincount(binning.ray_cell[active], minlength=binning.n_cells)
-    order = torch.argsort(binning.ray_cell, stable=True)
+    # Radix sort runs on narrow keys several times faster; cell ids (and n_cells for
+    # inactive rays) fit in 16 bits at training sizes.
+    narrow = torch.int16 if binning.n_cells < 1 << 15 else torch.int32
+    order = torch.argsort(binning.ray_cell.to(narrow), stable=True)
     starts = torch.cumsum(counts, 0) - counts
     per_cell = (counts + size - 1) // size
     cell, within = _ragged(per_cell)
