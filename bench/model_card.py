@@ -3,8 +3,9 @@
 Test scenes use seeds from 700000 on, which no recipe in configs/ trains on (training folders
 use seeds from 0, validation 900000). Metric depth at 240x320, no alignment, protocol `synth`,
 through the same `monocle.evaluation.evaluate` that `monocle eval` runs, which hands each test
-image's K to the predictor (a canonical-camera model reads its metric scale from it). The baseline predicts
-each pixel's mean log-depth over training renders (seeds 0..63 of each preset).
+image's K to the predictor (a canonical-camera model reads its metric scale from it). The
+baseline predicts each pixel's mean log-depth over training renders (seeds 0..63 of each
+preset).
 
     python bench/model_card.py                      # every shipped model this installation has
     python bench/model_card.py --model runs/x/best.safetensors --name x

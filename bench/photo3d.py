@@ -28,6 +28,7 @@ from _common import machine
 from monocle.apps.photo3d import camera_path, make_photo3d, open_renderer
 from monocle.apps.photo3d.inpaint_net import SHIPPED_WEIGHTS
 from monocle.apps.photo3d.render_torch import TorchRenderer
+from monocle.cli.options import parse_size
 from monocle.depthmap import DepthMap
 from monocle.synth import render, sample_scene
 
@@ -226,9 +227,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 seed per preset, small frames")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--size", default="144x192")
+    parser.add_argument("--size", type=parse_size, default="144x192")
     args = parser.parse_args()
-    size = tuple(int(x) for x in args.size.split("x"))
+    size = args.size
     seeds = list(range(1 if args.quick else args.seeds))
     depth_kinds = ["exact"]
     model_row = None

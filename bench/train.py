@@ -18,6 +18,7 @@ from pathlib import Path
 import lightning as L
 
 from _common import machine
+from monocle.cli.options import parse_size
 from monocle.synth import write_dataset
 from monocle.train import load_recipe, train
 
@@ -75,9 +76,9 @@ def main() -> None:
     parser.add_argument("--models", default="sanet_mbv2,fastdepth")
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--size", default="240x320")
+    parser.add_argument("--size", type=parse_size, default="240x320")
     args = parser.parse_args()
-    height, width = (int(v) for v in args.size.split("x"))
+    height, width = args.size
     info = machine()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -88,7 +89,7 @@ def main() -> None:
                 rows.append(measure(folder, Path(tmp) / "runs", model, processes,
                                     args.steps, args.batch))  # fmt: skip
     lines = [
-        f"# Training throughput at {args.size}",
+        f"# Training throughput at {height}x{width}",
         "",
         f"Measured by `bench/train.py` on {info['cpu']} ({info['logical_cpus']} CPUs, torch "
         f"{info['torch']}, load average {info['load_average_1m']} at the start). DDP is 2 "

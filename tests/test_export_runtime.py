@@ -14,8 +14,8 @@ from torch import nn
 from monocle.checkpoint import save_checkpoint
 from monocle.cli import bench as bench_cli
 from monocle.cli import export as export_cli
+from monocle.cli.options import parse_size
 from monocle.export import OnnxModelError, export_onnx
-from monocle.export.benchmark import parse_size
 from monocle.infer import load
 from monocle.models import create_model
 
@@ -162,5 +162,5 @@ def test_bench_command_measures_and_scores(checkpoint, tmp_path, capsys):
         assert 0 <= row["delta1"] <= 1
     assert ort_fp32["delta1"] == pytest.approx(eager["delta1"], abs=1e-3)
     assert result["gflop"] > 0 and "ort_fp32" in capsys.readouterr().out
-    with pytest.raises(ValueError, match="HEIGHTxWIDTH"):
+    with pytest.raises(argparse.ArgumentTypeError, match="HEIGHTxWIDTH"):
         parse_size("640")

@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from monocle.cli.options import parse_size
+
 # Synth scenes far from the seeds training recipes draw from.
 TEST_SEED = 900_000
 
@@ -24,6 +26,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--size",
+        type=parse_size,
         default="480x640",
         help="HEIGHTxWIDTH of the camera frame; the network runs at the model's working size",
     )
@@ -101,9 +104,9 @@ def _bench_one(name: str, folder: str, size, backends, peak: float, args) -> dic
 
 
 def run(args: argparse.Namespace) -> int:
-    from monocle.export.benchmark import cpu_peak_gflops, machine, parse_size
+    from monocle.export.benchmark import cpu_peak_gflops, machine
 
-    size = parse_size(args.size)
+    size = args.size
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     peak = cpu_peak_gflops()
     info = machine()

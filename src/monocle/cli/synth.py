@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from monocle.cli.options import parse_size
+
 PRESET_NAMES = ("indoor", "outdoor", "portrait", "stereo", "video", "hardcase")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'240x320' -> (240, 320) as (height, width)."""
-    try:
-        height, width = (int(part) for part in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"size must look like HEIGHTxWIDTH, e.g. 240x320; got {text!r}"
-        ) from None
-    return height, width
 
 
 def register(subparsers) -> None:

@@ -31,18 +31,6 @@ ALL_BACKENDS = (*BACKENDS, "ort_fp16")
 _ORT_PRECISION = {"ort_fp32": "fp32", "ort_fp16": "fp16", "ort_int8": "int8"}
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """``"480x640"`` -> (480, 640) (height x width)."""
-    height, sep, width = text.lower().partition("x")
-    try:
-        size = (int(height), int(width))
-    except ValueError:
-        size = (0, 0)
-    if not sep or min(size) <= 0:
-        raise ValueError(f"size {text!r} must be HEIGHTxWIDTH with positive integers, e.g. 480x640")
-    return size
-
-
 def cpu_peak_gflops(n: int = 2048, repeats: int = 5) -> float:
     """This CPU's practical float32 peak: GFLOP/s of an ``n``x``n`` torch matmul (median)."""
     a, b = torch.rand(n, n), torch.rand(n, n)
