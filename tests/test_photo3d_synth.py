@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from monocle.apps.photo3d import DEPTH_THRESHOLD, make_photo3d, render_path
+from monocle.apps.photo3d.edges import OFFSETS
 from monocle.depthmap import DepthMap
+from photo3d_checks import edge_pairs, joined_pairs, layer_faces
 
 SIZE = (144, 192)
 FACING = 0.3  # both surfaces face the camera (|cos| > 0.3): no grazing surface joins them
@@ -22,8 +24,10 @@ def scene(request):
 
 
 def spanning_triangles(photo, scene) -> int:
-    """Triangle edges joining visible samples of two neighbouring pixels on different objects
-    whose normalised disparities (3 z_min / z, methods.md §2) differ by more than CLEAR times
+    """Neighbouring pixels joined inside one visible-layer triangle (its whole footprint, so
+    merged triangles count everywhere) or along a visible-layer edge of a seam's triangle,
+    that lie on different objects whose
+    normalised disparities (3 z_min / z, methods.md §2) differ by more than CLEAR times
     DEPTH_THRESHOLD, by the engine's instance ids, exact depth and normals (not by the
     pipeline's cuts). At a grazing angle a surface itself makes such jumps between
     neighbouring pixels, so only pixels whose surfaces face the camera count."""
@@ -36,12 +40,12 @@ def spanning_triangles(photo, scene) -> int:
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
     facing = np.abs((rays * scene["normals"]).sum(-1)) > FACING
     count = 0
-    for a, b in ((0, 1), (1, 2), (0, 2)):
-        va, vb = mesh.faces[:, a], mesh.faces[:, b]
-        pa, pb = mesh.pixel[va] - margin, mesh.pixel[vb] - margin
-        keep = (mesh.layer[va] == 0) & (mesh.layer[vb] == 0) & mesh.projective[va]
-        keep &= (pa >= 0).all(1) & (pb >= 0).all(1) & (pa < SIZE).all(1) & (pb < SIZE).all(1)
-        keep &= np.abs(pa - pb).max(axis=1) == 1
+    inside, along = joined_pairs(mesh, layer_faces(mesh, 0)), edge_pairs(mesh, 0)
+    for name in OFFSETS:
+        rows, cols = (np.r_[inside[name][i], along[name][i]] for i in (0, 1))
+        pa = np.stack([rows, cols], axis=1) - margin
+        pb = pa + OFFSETS[name]
+        keep = (pa >= 0).all(1) & (pb >= 0).all(1) & (pa < SIZE).all(1) & (pb < SIZE).all(1)
         pa, pb = pa[keep], pb[keep]
         da, db = disparity[pa[:, 0], pa[:, 1]], disparity[pb[:, 0], pb[:, 1]]
         other = scene["instance"][pa[:, 0], pa[:, 1]] != scene["instance"][pb[:, 0], pb[:, 1]]

@@ -25,6 +25,7 @@ import numpy as np
 
 from monocle.apps.photo3d.edges import OFFSETS, inside, neighbour
 from monocle.apps.photo3d.layers import LayeredDepth
+from monocle.apps.photo3d.paths import CameraPath
 
 BACKSTOP_STEP = 16
 BACKSTOP_PUSH = 1.05
@@ -115,7 +116,8 @@ def grid_triangles(layers: LayeredDepth) -> tuple[np.ndarray, np.ndarray, np.nda
 
     Returns ``faces`` int64 (F, 3) of sample ids (``layer * H * W + row * W + col``),
     ``cell`` int64 (F,) flat index of each face's cell in the (H-1, W-1) cell grid and
-    ``pure`` int8 (F,) the layer of all three samples, or -1 for a face mixing layers.
+    ``corners`` int8 (F, 4) the face's layer at the cell's corners a, b, c, d (-1 at the
+    corner it does not use).
     """
     height, width = layers.shape
     cells = (height - 1, width - 1)
@@ -134,21 +136,36 @@ def grid_triangles(layers: LayeredDepth) -> tuple[np.ndarray, np.ndarray, np.nda
                     valid &= _pair_link(links, cells, corners[i], corners[j], combo[i], combo[j])
                 candidates[split, t_index, combo] = valid
 
-    def complete(split: str, lay: int) -> np.ndarray:
-        return candidates[split, 0, (lay,) * 3] & candidates[split, 1, (lay,) * 3]
-
     count = {
         split: sum(candidates[key].astype(np.int32) for key in candidates if key[0] == split)
         for split in SPLITS
     }
-    use_bc = count["bc"] > count["ad"]
-    # Where cuts meet (three depths at one cell) one split can leave half a cell open that the
-    # other split closes; both splits are kept there, an overlap the z-buffer resolves.
-    covered = [np.where(use_bc, complete("bc", lay), complete("ad", lay)) for lay in (0, 1)]
-    faces, face_cells, pure = [], [], []
+    preferred = {"bc": count["bc"] > count["ad"]}
+    preferred["ad"] = ~preferred["bc"]
+    # A quad: one sample per corner (``quad_layers`` in corner order a, b, c, d) that both
+    # triangles of a split link. It is drawn with one split, the preferred one where both do;
+    # drawing both would double the triangles of every seam across a cut.
+    in_quad = {key: np.zeros(cells, dtype=bool) for key in candidates}
+    drawn = {key: np.zeros(cells, dtype=bool) for key in candidates}
+    quads = {}
+    for split, triangles in SPLITS.items():
+        for quad_layers in product((0, 1), repeat=4):
+            of = dict(zip(CORNERS, quad_layers, strict=True))
+            keys = [
+                (split, t, tuple(of[c] for c in corners)) for t, corners in enumerate(triangles)
+            ]
+            quads[split, quad_layers] = keys, candidates[keys[0]] & candidates[keys[1]]
+    for (split, quad_layers), (keys, whole) in quads.items():
+        other = quads["ad" if split == "bc" else "bc", quad_layers][1]
+        for key in keys:
+            in_quad[key] |= whole
+            drawn[key] |= whole & (preferred[split] | ~other)
+    # Triangles in no quad stay: where cuts meet (three depths at one cell) one split can leave
+    # half a cell open that the other split closes, an overlap the z-buffer resolves.
+    faces, face_cells, face_corners = [], [], []
     for (split, t_index, combo), valid in candidates.items():
-        lone = covered[combo[0]] if len(set(combo)) == 1 else np.zeros_like(valid)
-        chosen = valid & ((use_bc if split == "bc" else ~use_bc) | ~lone)
+        key = (split, t_index, combo)
+        chosen = valid & (drawn[key] | ~in_quad[key])
         rows, cols = cell_rows[chosen], cell_cols[chosen]
         corners = SPLITS[split][t_index]
         ids = [
@@ -157,13 +174,15 @@ def grid_triangles(layers: LayeredDepth) -> tuple[np.ndarray, np.ndarray, np.nda
         ]
         faces.append(np.stack(ids, axis=1))
         face_cells.append(rows * cells[1] + cols)
-        mixed = len(set(combo)) > 1
-        pure.append(np.full(rows.size, -1 if mixed else combo[0], dtype=np.int8))
-    return np.concatenate(faces), np.concatenate(face_cells), np.concatenate(pure)
+        of = dict(zip(corners, combo, strict=True))
+        corner_layers = np.array([of.get(c, -1) for c in CORNERS], dtype=np.int8)
+        face_corners.append(np.broadcast_to(corner_layers, (rows.size, 4)))
+    return np.concatenate(faces), np.concatenate(face_cells), np.concatenate(face_corners)
 
 
-def sample_geometry(layers: LayeredDepth) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (3*H*W, 3) and texel coordinates (3*H*W, 2) of every possible sample id.
+def sample_geometry(layers: LayeredDepth, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (n, 3) and texel coordinates (n, 2) of sample ids ``ids`` (n,), each
+    ``half * H * W + row * W + col`` with half 0 (visible), 1 (background) or 2.
 
     Ids ``2*H*W + p`` are visible samples textured from the background half of the atlas
     (which holds the photo's own colours off the synthesis region): a triangle mixing layers
@@ -171,50 +190,54 @@ def sample_geometry(layers: LayeredDepth) -> tuple[np.ndarray, np.ndarray]:
     whole atlas.
     """
     height, width = layers.shape
-    rows, cols = np.mgrid[0:height, 0:width].astype(np.float64)
+    half, pixel = np.divmod(ids, height * width)
+    rows, cols = np.divmod(pixel, width)
     rays = np.linalg.inv(layers.K.astype(np.float64)) @ np.stack(
-        [cols.ravel(), rows.ravel(), np.ones(rows.size)]
-    )
-    positions, uv = [], []
-    for half, depth in enumerate((layers.depth, layers.background_depth, layers.depth)):
-        positions.append((rays * depth.ravel()[None].astype(np.float64)).T)
-        uv.append(np.stack([cols.ravel() + min(half, 1) * width, rows.ravel()], axis=1))
-    return (
-        np.concatenate(positions).astype(np.float32),
-        np.concatenate(uv).astype(np.float32),
-    )
+        [cols, rows, np.ones(len(ids))]
+    ).astype(np.float64)
+    depth = np.where(half == 1, layers.background_depth.ravel()[pixel], layers.depth.ravel()[pixel])
+    uv = np.stack([cols + np.minimum(half, 1) * width, rows], axis=1)
+    return (rays * depth).T.astype(np.float32), uv.astype(np.float32)
 
 
-def build_mesh(layers: LayeredDepth, simplify: bool = True, backstop: bool = True) -> Mesh:
+def build_mesh(
+    layers: LayeredDepth,
+    simplify: bool = True,
+    backstop: bool = True,
+    path: CameraPath | None = None,
+) -> Mesh:
     """The LDI as one textured mesh.
 
-    ``simplify`` merges flat blocks (see :mod:`.simplify`); ``backstop`` adds
+    ``simplify`` merges flat regions (see :mod:`.simplify`) as far as the camera ``path``
+    (a :class:`.CameraPath`, default the circle path) cannot tell; ``backstop`` adds
     :func:`backstop_grid` behind everything.
     """
-    faces, cells, pure = grid_triangles(layers)
+    faces, cells, corners = grid_triangles(layers)
     height, width = layers.shape
     count = height * width
     lonely = np.flatnonzero(np.bincount(faces.ravel(), minlength=2 * count)[:count] == 0)
+    shift = None
     if simplify:
-        from monocle.apps.photo3d.simplify import merge_flat_blocks
+        from monocle.apps.photo3d.simplify import layer_shift, merge_flat_regions
 
-        faces = merge_flat_blocks(layers, faces, cells, pure)
+        shift = layer_shift(layers, path)
+        faces = merge_flat_regions(layers, faces, cells, corners, shift)
     mixed = (faces // count).min(axis=1) != (faces // count).max(axis=1)
     faces[mixed] = np.where(faces[mixed] < count, faces[mixed] + 2 * count, faces[mixed])
     in_use = np.zeros(3 * count, dtype=bool)
     in_use[faces.ravel()] = True
-    positions, uv = sample_geometry(layers)
     used = np.flatnonzero(in_use)
+    positions, uv = sample_geometry(layers, used)
     renumber = np.cumsum(in_use) - 1
     faces = renumber[faces]
     splat_vertices, splat_uv, splat_faces = pixel_splats(layers, lonely)
     texture = np.concatenate([layers.image, layers.background_rgb], axis=1)
     parts = [
-        (positions[used], uv[used], faces, np.array([0, 1, 0])[used // count], used),
+        (positions, uv, faces, np.array([0, 1, 0])[used // count], used),
         (splat_vertices, splat_uv, splat_faces, np.zeros(len(splat_uv)), np.repeat(lonely, 4)),
     ]
     if backstop:
-        parts.append(backstop_grid(layers))
+        parts.append(backstop_grid(layers, shift=shift))
     vertices, uvs, all_faces, layer, pixel_ids, offset = [], [], [], [], [], 0
     for part_vertices, part_uv, part_faces, part_layer, part_ids in parts:
         vertices.append(part_vertices)
@@ -242,16 +265,19 @@ def build_mesh(layers: LayeredDepth, simplify: bool = True, backstop: bool = Tru
     )
 
 
-def backstop_grid(layers: LayeredDepth, step: int = BACKSTOP_STEP):
+def backstop_grid(layers: LayeredDepth, step: int = BACKSTOP_STEP, shift: np.ndarray | None = None):
     """A coarse, uncut surface behind everything: layer 2, seen only through leftover holes.
 
     Two samples per pixel cannot hold three depths: where a foreground edge crosses a cut
     between two farther surfaces (a table leg against a chair against a wall) a novel view can
     open a gap that neither layer spans. This grid sits at the farthest depth within the
-    synthesis radius, pushed back a little, and carries the background colours. Returns
-    vertices, uv, faces, layer and pixel ids like :func:`build_mesh`'s parts.
+    synthesis radius, pushed back a little, and carries the background colours; given
+    ``shift`` (:func:`.simplify.layer_shift`) its flat parts are merged like the layers'.
+    Returns vertices, uv, faces, layer and pixel ids like :func:`build_mesh`'s parts.
     """
     from scipy import ndimage
+
+    from monocle.apps.photo3d.simplify import merge_grid
 
     height, width = layers.shape
     rows = np.unique(np.r_[np.arange(0, height, step), height - 1])
@@ -272,11 +298,8 @@ def backstop_grid(layers: LayeredDepth, step: int = BACKSTOP_STEP):
     )
     vertices = (rays * z).T
     uv = np.stack([grid_c.ravel() + width, grid_r.ravel()], axis=1)
-    n_r, n_c = len(rows), len(cols)
-    a = (np.arange(n_r - 1)[:, None] * n_c + np.arange(n_c - 1)[None]).ravel()
-    faces = np.concatenate(
-        [np.stack([a, a + 1, a + n_c + 1], 1), np.stack([a, a + n_c + 1, a + n_c], 1)]
-    )
+    disparity = (layers.z_scale / z).reshape(grid_r.shape)
+    faces = merge_grid(disparity, None if shift is None else shift[grid_r, grid_c])
     ids = (grid_r * width + grid_c).ravel()
     return vertices, uv, faces, np.full(len(uv), 2), ids
 

@@ -146,6 +146,40 @@ def edge_gaps(
     return np.ceil(gaps).astype(np.int64) + 2
 
 
+SHIFT_STEP = 16  # grid spacing in pixels at which :func:`disparity_shift` is evaluated
+
+
+def disparity_shift(
+    path: CameraPath, K: np.ndarray, shape: tuple[int, int], z_scale: float, disparities
+) -> np.ndarray:
+    """float32 (H, W): how many pixels, at most along ``path``, a point of the grid moves on
+    screen per unit error of its normalised disparity (depth = ``z_scale`` / disparity).
+
+    ``disparities`` are the nearest and farthest disparities in the scene; the shift per unit
+    disparity depends on depth only through the forward motion, monotonically, so one of the
+    two bounds it. It is evaluated every SHIFT_STEP pixels; in each frame it is the length of a
+    (nearly) affine function of the pixel, a convex function, so the largest value at the four
+    corners of a grid cell bounds the whole cell.
+    """
+    height, width = shape
+    rows = np.unique(np.r_[np.arange(0, height, SHIFT_STEP), height - 1])
+    cols = np.unique(np.r_[np.arange(0, width, SHIFT_STEP), width - 1])
+    grid_r, grid_c = np.meshgrid(rows, cols, indexing="ij")
+    pixels = np.stack([grid_c.ravel(), grid_r.ravel()], axis=1).astype(np.float64)
+    shift = np.zeros(len(pixels))
+    for disparity in disparities:
+        step = 1e-3 * disparity
+        a = _moved(path, K, pixels, np.full(len(pixels), z_scale / disparity))
+        b = _moved(path, K, pixels, np.full(len(pixels), z_scale / (disparity + step)))
+        shift = np.maximum(shift, np.linalg.norm(a - b, axis=2).max(axis=0) / step)
+    shift = shift.reshape(grid_r.shape)
+    if min(shift.shape) > 1:
+        shift = np.maximum.reduce([shift[:-1, :-1], shift[1:, :-1], shift[:-1, 1:], shift[1:, 1:]])
+    cell_r = np.minimum(np.arange(height) // SHIFT_STEP, shift.shape[0] - 1)
+    cell_c = np.minimum(np.arange(width) // SHIFT_STEP, shift.shape[1] - 1)
+    return shift[cell_r[:, None], cell_c[None]].astype(np.float32)
+
+
 def border_margin(path: CameraPath, K: np.ndarray, depth: np.ndarray) -> int:
     """Padding in pixels: how far inside the frame the photo's border moves along ``path``,
     each border pixel at its own depth (``depth`` (H, W))."""

@@ -106,7 +106,8 @@ def make_photo3d(
         sharpen: snap pixels floating between layers before cutting; None (default) sharpens
             predicted, relative and disparity depth (soft network edges) and leaves metric
             depth as it is (a sensor's or renderer's sliver pixels are real surfaces).
-        simplify: merge flat blocks of the mesh (fewer triangles, same silhouettes).
+        simplify: merge flat regions of the mesh, as far as ``path`` cannot show (fewer
+            triangles, same silhouettes).
         layered: False builds the naive single uncut mesh (a baseline, no inpainting).
     """
     image = check_image(image)
@@ -153,7 +154,7 @@ def make_photo3d(
     if layered and layers.cuts.count() == 0:
         notes.append("the depth map has no discontinuity: the 3D photo is one surface")
     stage = time.perf_counter()
-    mesh = build_mesh(layers, simplify=simplify, backstop=layered)
+    mesh = build_mesh(layers, simplify=simplify, backstop=layered, path=camera)
     seconds["mesh"] = time.perf_counter() - stage
     seconds["total"] = time.perf_counter() - start
     return Photo3D(
