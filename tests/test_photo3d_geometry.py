@@ -196,7 +196,7 @@ def dome_scene(size=(96, 128), radius=3.0):
 
 
 def test_curved_surface_merges_as_far_as_the_path_cannot_tell(monkeypatch):
-    from monocle.apps.photo3d import TorchRenderer, simplify
+    from monocle.apps.photo3d import simplify
 
     image, depth, K = dome_scene()
     path = camera_path("circle", K, near_depth=float(depth.min()), frames=16)
@@ -228,17 +228,24 @@ def test_curved_surface_merges_as_far_as_the_path_cannot_tell(monkeypatch):
     error = np.abs((weights * disparity).sum(1) - layers.disparity[rows, cols])
     assert (error * shift[rows, cols]).max() <= bound
     # ... and the renders along the path agree with the full mesh's.
-    for index in (0, 4, 8, 12):
-        pose, K_new = path.poses[index], path.intrinsics[index]
-        a_frame = TorchRenderer(full, image.shape[:2]).render(pose, K_new)
-        b_frame = TorchRenderer(merged, image.shape[:2]).render(pose, K_new)
-        assert a_frame.covered.all() and b_frame.covered.all()
-        diff = np.abs(a_frame.rgb.astype(int) - b_frame.rgb.astype(int))
+    for index, diff in render_differences(full, merged, path, image.shape[:2]):
         assert diff.mean() < 1.5, index
 
 
-def test_simplified_layers_render_like_the_full_mesh():
+def render_differences(full, merged, path, size):
+    """(frame index, |full - merged| int (H, W, 3)) at four views along ``path``, after
+    checking that both meshes cover every pixel there."""
     from monocle.apps.photo3d import TorchRenderer
+
+    for index in (0, 4, 8, 12):
+        pose, K_new = path.poses[index], path.intrinsics[index]
+        a = TorchRenderer(full, size).render(pose, K_new)
+        b = TorchRenderer(merged, size).render(pose, K_new)
+        assert a.covered.all() and b.covered.all()
+        yield index, np.abs(a.rgb.astype(int) - b.rgb.astype(int))
+
+
+def test_simplified_layers_render_like_the_full_mesh():
 
     # A tilted wall behind a box and a dome: planes, curves and cuts.
     height, width = 64, 80
@@ -257,12 +264,7 @@ def test_simplified_layers_render_like_the_full_mesh():
     assert len(merged.faces) < 0.1 * len(full.faces)
     assert t_junctions(merged) == 0
     assert t_junctions(full) == 0
-    for index in (0, 4, 8, 12):
-        pose, K_new = path.poses[index], path.intrinsics[index]
-        a = TorchRenderer(full, image.shape[:2]).render(pose, K_new)
-        b = TorchRenderer(merged, image.shape[:2]).render(pose, K_new)
-        assert a.covered.all() and b.covered.all()
-        diff = np.abs(a.rgb.astype(int) - b.rgb.astype(int))
+    for index, diff in render_differences(full, merged, path, image.shape[:2]):
         # Identical but for texels a rasterisation edge moves by a sub-pixel amount.
         assert diff.mean() < 1.0 and (diff.max(axis=2) > 24).mean() < 0.01, index
 
