@@ -43,11 +43,11 @@ class Mesh:
         layer: uint8 (N,) 0 for visible samples, 1 for background samples, 2 for the backstop.
         pixel: int64 (N, 2) (row, column) of each vertex's pixel in the layered grid.
         K: float32 (3, 3) intrinsics of the layered grid (the source camera, padded).
-        projective: bool (N,). Texture coordinates inside a triangle whose vertices are all
-            projective come from projecting the interpolated 3D point with ``K`` (plus the
-            vertex's :meth:`atlas_offset`): exact on any planar triangle, however large,
-            where interpolating ``uv`` would bend the texture. Pixel splats are not
-            projective: they show one texel.
+        projective: bool (N,). Texture coordinates inside a triangle of projective vertices
+            come from projecting the interpolated 3D point with ``K`` (see
+            :meth:`homogeneous_uv`): exact on any planar triangle, however large, where
+            interpolating ``uv`` would bend the texture. Pixel splats are not projective:
+            they show one texel.
     """
 
     vertices: np.ndarray
@@ -64,11 +64,17 @@ class Mesh:
         z = self.vertices[:, 2]
         return float(z.min()), float(z.max())
 
-    def atlas_offset(self) -> np.ndarray:
-        """float32 (N, 2): ``uv`` minus the vertex's projection by ``K`` (0 or the atlas half
-        width for projective vertices; renderers only use it on those)."""
-        projected = self.vertices[:, :2] / self.vertices[:, 2:3] * self.K[[0, 1], [0, 1]]
-        return (self.uv - projected - self.K[[0, 1], [2, 2]]).astype(np.float32)
+    def homogeneous_uv(self) -> np.ndarray:
+        """float32 (N, 3): ``(u w, v w, w)``, ``w`` the source depth of projective vertices
+        and 1 for the others.
+
+        Interpolated across a triangle like any 3D attribute and divided by ``w``, it gives
+        the texel where the source camera sees the interpolated point: for a projective
+        triangle that is the projection by ``K`` plus the vertex's atlas offset (``uv``
+        minus its projection, one value per layer), exact on planar triangles of any size.
+        """
+        w = np.where(self.projective, self.vertices[:, 2], 1.0)[:, None]
+        return np.hstack([self.uv * w, w]).astype(np.float32)
 
 
 def sample_links(layers: LayeredDepth) -> dict[str, dict[tuple[int, int], np.ndarray]]:

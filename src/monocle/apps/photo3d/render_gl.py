@@ -21,13 +21,8 @@ uniform vec4 intrinsics;   // fx, fy, cx, cy
 uniform vec2 size;         // width, height
 uniform vec2 clip;         // near, far
 in vec3 in_position;
-in vec2 in_uv;
-in vec2 in_offset;
-in float in_projective;
-out vec3 v_point;
-out vec2 v_uv;
-out vec2 v_offset;
-out float v_projective;
+in vec3 in_texel;          // Mesh.homogeneous_uv
+out vec3 v_texel;
 void main() {
     vec3 p = rotation_t * (in_position - centre);
     float u = intrinsics.x * p.x / p.z + intrinsics.z;
@@ -38,30 +33,21 @@ void main() {
     float n = clip.x, f = clip.y;
     float z_clip = ((f + n) * p.z - 2.0 * f * n) / (f - n);
     gl_Position = vec4(x_ndc * p.z, y_ndc * p.z, z_clip, p.z);
-    v_point = in_position;
-    v_uv = in_uv;
-    v_offset = in_offset;
-    v_projective = in_projective;
+    v_texel = in_texel;
 }
 """
 
+# One interpolated vec3 per fragment: llvmpipe's per-triangle setup and per-fragment cost
+# grow with the number of varyings, and this is the whole texturing rule.
 FRAGMENT_SHADER = """
 #version 330
 uniform sampler2D atlas;
-uniform vec4 source;       // fx, fy, cx, cy of the mesh's source camera
 uniform vec2 atlas_size;   // texture width, height
-in vec3 v_point;
-in vec2 v_uv;
-in vec2 v_offset;
-in float v_projective;
+in vec3 v_texel;
 layout(location = 0) out vec4 colour;
 layout(location = 1) out float depth;
 void main() {
-    vec2 texel = v_uv;
-    if (v_projective > 0.5) {  // projective texturing, see Mesh.projective
-        texel = source.xy * v_point.xy / v_point.z + source.zw + v_offset;
-    }
-    colour = texture(atlas, (texel + 0.5) / atlas_size);
+    colour = texture(atlas, (v_texel.xy / v_texel.z + 0.5) / atlas_size);
     depth = 1.0 / gl_FragCoord.w;
 }
 """
@@ -87,18 +73,14 @@ class GLRenderer:
         ctx = self.ctx
         self.program = ctx.program(vertex_shader=VERTEX_SHADER, fragment_shader=FRAGMENT_SHADER)
         tex_h, tex_w = mesh.texture.shape[:2]
-        data = np.hstack(
-            [mesh.vertices, mesh.uv, mesh.atlas_offset(), mesh.projective[:, None]]
-        ).astype("f4")
+        data = np.hstack([mesh.vertices, mesh.homogeneous_uv()]).astype("f4")
         self.vbo = ctx.buffer(data.tobytes())
         self.ibo = ctx.buffer(mesh.faces.astype("u4").tobytes())
         self.vao = ctx.vertex_array(
             self.program,
-            [(self.vbo, "3f 2f 2f 1f", "in_position", "in_uv", "in_offset", "in_projective")],
+            [(self.vbo, "3f 3f", "in_position", "in_texel")],
             index_buffer=self.ibo,
         )
-        K = mesh.K.astype(np.float64)
-        self.program["source"].value = (K[0, 0], K[1, 1], K[0, 2], K[1, 2])
         self.program["atlas_size"].value = (tex_w, tex_h)
         self.texture = ctx.texture(
             (tex_w, tex_h), 3, np.ascontiguousarray(mesh.texture).tobytes(), alignment=1
@@ -136,12 +118,11 @@ class GLRenderer:
         self.ctx.enable(self.ctx.DEPTH_TEST)
         self.texture.use(0)
         self.vao.render()
-        rgb = np.frombuffer(self.fbo.read(components=3, attachment=0, alignment=1), np.uint8)
-        depth = np.frombuffer(
-            self.fbo.read(components=1, attachment=1, dtype="f4", alignment=1), np.float32
-        )
-        rgb = rgb.reshape(height, width, 3).copy()
-        depth = depth.reshape(height, width).copy()
+        # Straight into the frame's own arrays: no intermediate bytes object to copy.
+        rgb = np.empty((height, width, 3), np.uint8)
+        depth = np.empty((height, width), np.float32)
+        self.fbo.read_into(rgb, components=3, attachment=0, alignment=1)
+        self.fbo.read_into(depth, components=1, attachment=1, dtype="f4", alignment=1)
         return Frame(rgb, depth, depth > 0)
 
     def close(self) -> None:

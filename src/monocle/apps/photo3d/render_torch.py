@@ -61,11 +61,7 @@ class TorchRenderer:
         self.mesh = mesh
         self.size = (int(size[0]), int(size[1]))
         self.faces = torch.as_tensor(mesh.faces, dtype=torch.long)
-        self.uv = torch.as_tensor(mesh.uv, dtype=torch.float32)
-        self.offset = torch.as_tensor(mesh.atlas_offset())
-        self.vertices = torch.as_tensor(mesh.vertices, dtype=torch.float32)
-        self.projective = torch.as_tensor(mesh.projective)
-        self.K = torch.as_tensor(mesh.K, dtype=torch.float32)
+        self.texel = torch.as_tensor(mesh.homogeneous_uv())
         self.texture = torch.as_tensor(mesh.texture, dtype=torch.float32)
 
     def close(self) -> None:
@@ -146,12 +142,8 @@ class TorchRenderer:
         for pixel, key, pixel_depth, weights, face in winners:
             won = key == best[pixel]
             pixel, weights, face = pixel[won], weights[won].float(), face[won]
-            uv = (weights[:, :, None] * self.uv[face]).sum(dim=1)
-            # Projective texturing: the interpolated 3D point seen by the source camera.
-            point = (weights[:, :, None] * self.vertices[face]).sum(dim=1)
-            seen = point[:, :2] / point[:, 2:3] * self.K[[0, 1], [0, 1]] + self.K[[0, 1], [2, 2]]
-            projective = self.projective[face].all(dim=1)
-            uv = torch.where(projective[:, None], seen + self.offset[face[:, 0]], uv)
+            texel = (weights[:, :, None] * self.texel[face]).sum(dim=1)
+            uv = texel[:, :2] / texel[:, 2:3]
             rgb[pixel] = bilinear(self.texture, uv)
             depth[pixel] = pixel_depth[won]
         rgb = rgb.round().clamp(0, 255).to(torch.uint8).reshape(height, width, 3).numpy()

@@ -51,10 +51,7 @@ def viewer_data(photo, amplitude: float = 1.0) -> dict:
     z_min, z_max = mesh.depth_range
     return {
         "positions": _b64(mesh.vertices.astype("<f4")),
-        "uv": _b64(mesh.uv.astype("<f4")),
-        "offset": _b64(mesh.atlas_offset().astype("<f4")),
-        "projective": _b64(mesh.projective.astype("<f4")),
-        "source": np.asarray(mesh.K, dtype=float).tolist(),
+        "texel": _b64(mesh.homogeneous_uv().astype("<f4")),
         "atlas_size": [tex_w, tex_h],
         "faces": _b64(mesh.faces.astype("<u4")),
         "texture": _jpeg(mesh.texture),
