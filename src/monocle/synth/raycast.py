@@ -211,15 +211,20 @@ def nearest_hits(packed: PackedScene, o, d, binning: Binning, layers: list[torch
     n = o.shape[0]
     keys = [torch.full((n + 1,), NO_HIT, dtype=torch.int64, device=o.device) for _ in layers]
     packets, pad_o, pad_d = _packet_rays(o, d, binning)
+    complete = [bool(layer.all()) for layer in layers]
     for packet, prims in candidate_pairs(binning, packets):
         t = pair_distances(packed, pad_o, pad_d, packet, prims)
-        hit = torch.isfinite(t)
-        rays = take(packets.rays, packet)[hit]
-        prim_of_hit = prims[:, None].expand_as(hit)[hit]
-        key = (t[hit].view(torch.int32).to(torch.int64) << PRIM_BITS) | prim_of_hit
-        for layer, layer_keys in zip(layers, keys, strict=True):
-            use = layer[prim_of_hit]
-            layer_keys.scatter_reduce_(0, rays[use], key[use], "amin")
+        # Flat positions of the hits, then gathers: cheaper than boolean-mask indexing.
+        found = torch.nonzero(torch.isfinite(t).view(-1)).squeeze(1)
+        rays = take(take(packets.rays, packet).view(-1), found)
+        prim_of_hit = take(prims, torch.div(found, t.shape[1], rounding_mode="floor"))
+        key = (take(t.view(-1), found).view(torch.int32).to(torch.int64) << PRIM_BITS) | prim_of_hit
+        for layer, everything, layer_keys in zip(layers, complete, keys, strict=True):
+            if everything:
+                layer_keys.scatter_reduce_(0, rays, key, "amin")
+            else:
+                use = torch.nonzero(take(layer, prim_of_hit)).squeeze(1)
+                layer_keys.scatter_reduce_(0, take(rays, use), take(key, use), "amin")
     return [k[:n] for k in keys]
 
 
@@ -240,5 +245,6 @@ def any_hits(packed: PackedScene, o, d, t_max: torch.Tensor, binning: Binning) -
     limit = take(torch.cat([t_max, t_max.new_zeros(1)]), packets.rays)
     for packet, prims in candidate_pairs(binning, packets):
         t = pair_distances(packed, pad_o, pad_d, packet, prims)
-        blocked[take(packets.rays, packet)[t < take(limit, packet)]] = True
+        found = torch.nonzero((t < take(limit, packet)).view(-1)).squeeze(1)
+        blocked.index_fill_(0, take(take(packets.rays, packet).view(-1), found), True)
     return blocked[:n]

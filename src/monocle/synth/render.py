@@ -126,24 +126,25 @@ def _render_band(scene, packed, camera, K, rows, width, background) -> dict[str,
     hit_bg, t_bg, prim_bg = decode_keys(keys[-1])
     # Shade every visible surface of both layers in one batch so shadow rays are cast once.
     differs = torch.nonzero(hit_bg & (prim_bg != prim)).squeeze(1)
-    rows_to_shade = torch.cat([torch.nonzero(hit).squeeze(1), differs])
+    hit_rows = torch.nonzero(hit).squeeze(1)
+    rows_to_shade = torch.cat([hit_rows, differs])
     shaded, normals_rows = _shade(
         scene,
         packed,
         take(origins, rows_to_shade),
         take(directions, rows_to_shade),
-        torch.cat([t[hit], t_bg[differs]]),
-        torch.cat([prim[hit], prim_bg[differs]]),
+        torch.cat([take(t, hit_rows), take(t_bg, differs)]),
+        torch.cat([take(prim, hit_rows), take(prim_bg, differs)]),
     )
     open_sky = ~hit | ~hit_bg
     sky = torch.zeros_like(directions)
     sky[open_sky] = sky_radiance(directions[open_sky], scene.environment, scene.light)
-    n_full = int(hit.sum())
-    radiance = sky.clone()
-    radiance[hit] = shaded[:n_full]
+    n_full = hit_rows.shape[0]
+    radiance = sky.clone().index_copy_(0, hit_rows, shaded[:n_full])
     rotation = torch.as_tensor(camera.pose[:3, :3], dtype=torch.float32, device=device)
-    normals = torch.zeros_like(directions)
-    normals[hit] = normals_rows[:n_full] @ rotation
+    normals = torch.zeros_like(directions).index_copy_(
+        0, hit_rows, normals_rows[:n_full] @ rotation
+    )
 
     def planar_depth(hit_mask, t_values):
         z = torch.where(hit_mask, t_values * z_per_t, torch.zeros_like(t_values))
@@ -164,7 +165,7 @@ def _render_band(scene, packed, camera, K, rows, width, background) -> dict[str,
     }
     if background:
         radiance_bg = radiance.clone()
-        radiance_bg[differs] = shaded[n_full:]
+        radiance_bg.index_copy_(0, differs, shaded[n_full:])
         radiance_bg[~hit_bg] = sky[~hit_bg]
         out["bg_radiance"] = radiance_bg
         out["bg_depth"], out["bg_valid"] = planar_depth(hit_bg, t_bg)
@@ -198,13 +199,17 @@ def _shade(scene: Scene, packed: PackedScene, o, d, t, prim):
         sel = torch.nonzero(kinds == kind).squeeze(1)
         if sel.numel():
             q = take(prim, sel)
-            normal[sel] = surface_normal(
-                kind,
-                take(p, sel),
-                take(d, sel),
-                take(packed.origin, q),
-                take(packed.frame, q),
-                take(packed.size, q),
+            normal.index_copy_(
+                0,
+                sel,
+                surface_normal(
+                    kind,
+                    take(p, sel),
+                    take(d, sel),
+                    take(packed.origin, q),
+                    take(packed.frame, q),
+                    take(packed.size, q),
+                ),
             )
     table = _material_table(scene, p.device)
     material = take(packed.material, prim)
@@ -247,7 +252,7 @@ def _albedo(table, material, prim, p, normal, packed: PackedScene):
         if sel.numel() == 0:
             continue
         m = take(material, sel)
-        albedo[sel], spec_mult[sel] = shade_texture(
+        texture_albedo, texture_spec = shade_texture(
             name,
             take(s, sel),
             take(t, sel),
@@ -257,6 +262,8 @@ def _albedo(table, material, prim, p, normal, packed: PackedScene):
             take(table["param"], m),
             take(salt, sel),
         )
+        albedo.index_copy_(0, sel, texture_albedo)
+        spec_mult.index_copy_(0, sel, texture_spec)
     grime = take(table["grime"], material)
     albedo = albedo * (1.0 + grime * (2.0 * fbm(s * 0.6, t * 0.6, salt + 99, 3) - 1.0))[:, None]
     return albedo.clamp(0.0, 1.0), spec_mult
