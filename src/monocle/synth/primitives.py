@@ -33,15 +33,15 @@ def take(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
 
 
 def _hit_or_inf(hit: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return torch.where(hit & (t > T_MIN), t, torch.full_like(t, INF))
+    return torch.where(hit & (t > T_MIN), t, INF)
 
 
 def intersect_quad(o, d, origin, frame, size):
     normal = frame[..., 2]
     denom = dot(d, normal)
-    safe = torch.where(denom.abs() < 1e-12, torch.full_like(denom, 1e-12), denom)
+    safe = torch.where(denom.abs() < 1e-12, 1e-12, denom)
     t = dot(origin - o, normal) / safe
-    local = o + t[..., None] * d - origin
+    local = (t[..., None] * d).add_(o).sub_(origin)
     hit = (dot(local, frame[..., 0]).abs() <= size[..., 0]) & (
         dot(local, frame[..., 1]).abs() <= size[..., 1]
     )
@@ -56,7 +56,7 @@ def intersect_box(o, d, origin, frame, size):
     for i in range(3):
         axis, half = frame[..., i], size[..., i]
         o_local, d_local = dot(rel, axis), dot(d, axis)
-        d_local = torch.where(d_local.abs() < 1e-12, torch.full_like(d_local, 1e-12), d_local)
+        d_local = torch.where(d_local.abs() < 1e-12, 1e-12, d_local)
         inv = 1.0 / d_local
         t1, t2 = (-half - o_local) * inv, (half - o_local) * inv
         lo, hi = torch.minimum(t1, t2), torch.maximum(t1, t2)
@@ -94,9 +94,7 @@ def intersect_capsule(o, d, origin, frame, size):
     c_coef = dot(oa, oa) - baoa * baoa - radius * radius
     h = b_coef * b_coef - a_coef * c_coef
     parallel = a_coef < 1e-9
-    t_body = (-b_coef - torch.sqrt(h.clamp_min(0.0))) / torch.where(
-        parallel, torch.ones_like(a_coef), a_coef
-    )
+    t_body = (-b_coef - torch.sqrt(h.clamp_min(0.0))) / torch.where(parallel, 1.0, a_coef)
     y = baoa + t_body * bard
     y = torch.where(parallel, torch.where(bard > 0, -1.0, length + 1.0), y)
     body = (y > 0) & (y < length) & ~parallel
@@ -120,12 +118,12 @@ def intersect_cylinder(o, d, origin, frame, size):
     h = k1 * k1 - k2 * k0
     root = torch.sqrt(h.clamp_min(0.0))
     parallel = k2 < 1e-9
-    t_body = (-k1 - root) / torch.where(parallel, torch.ones_like(k2), k2)
+    t_body = (-k1 - root) / torch.where(parallel, 1.0, k2)
     y = baoc + t_body * bard
     y = torch.where(parallel, torch.where(bard > 0, -1.0, length + 1.0), y)
     body = (y > 0) & (y < length) & ~parallel
-    safe_bard = torch.where(bard.abs() < 1e-12, torch.full_like(bard, 1e-12), bard)
-    t_cap = (torch.where(y < 0, torch.zeros_like(y), length) - baoc) / safe_bard
+    safe_bard = torch.where(bard.abs() < 1e-12, 1e-12, bard)
+    t_cap = (torch.where(y < 0, 0.0, length) - baoc) / safe_bard
     # Rays parallel to the axis hit a cap exactly when they pass inside the radius (k0 < 0).
     cap = torch.where(parallel, k0 < 0, (k1 + k2 * t_cap).abs() < root)
     t = torch.where(body, t_body, t_cap) + shift

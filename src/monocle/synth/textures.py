@@ -11,7 +11,7 @@ import torch
 
 from monocle.synth.scene import TEXTURES
 
-_TABLE_SIDE = 256
+_TABLE_SIDE = 256  # a power of two: integer lattice indices wrap with & (side - 1)
 _TABLES: dict[torch.device, torch.Tensor] = {}
 
 
@@ -28,14 +28,16 @@ def _table(device: torch.device) -> torch.Tensor:
 
 
 def _salt_offset(salt) -> torch.Tensor | float:
-    return (salt * 97) % _TABLE_SIDE + (salt * 0.618034) % 1.0
+    # & (side - 1) is % side for every integer, negatives included, without a division.
+    return ((salt * 97) & (_TABLE_SIDE - 1)) + (salt * 0.618034) % 1.0
 
 
 def hash2(ix: torch.Tensor, iy: torch.Tensor, salt) -> torch.Tensor:
     """Integer lattice (int64 tensors) -> uniform [0,1) float32, fixed per (ix, iy, salt)."""
     table = _table(ix.device)
-    shift = (salt * 131) % _TABLE_SIDE
-    index = ((iy + shift) % _TABLE_SIDE) * (_TABLE_SIDE + 1) + (ix + salt * 17) % _TABLE_SIDE
+    wrap = _TABLE_SIDE - 1
+    shift = (salt * 131) & wrap
+    index = ((iy + shift) & wrap) * (_TABLE_SIDE + 1) + ((ix + salt * 17) & wrap)
     return table.reshape(-1).index_select(0, index.reshape(-1)).view(index.shape)
 
 
@@ -46,11 +48,15 @@ def value_noise(s: torch.Tensor, t: torch.Tensor, salt) -> torch.Tensor:
 
 def _lattice_noise(s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     # A smoothstep warp of the fractional part turns bilinear lookup into C1 value noise.
-    fs, ft = torch.floor(s), torch.floor(t)
-    fx, fy = s - fs, t - ft
-    s = torch.remainder(fs, _TABLE_SIDE) + fx * fx * (3 - 2 * fx)
-    t = torch.remainder(ft, _TABLE_SIDE) + fy * fy * (3 - 2 * fy)
-    grid = torch.stack([s, t], dim=-1) * (2.0 / _TABLE_SIDE) - 1.0
+    # In place where the order of operations allows: this runs for every octave of every texel.
+    coordinates = []
+    for x in (s, t):
+        whole = torch.floor(x)
+        frac = x - whole
+        warp = frac * frac
+        warp.mul_(3 - 2 * frac)
+        coordinates.append(torch.remainder(whole, _TABLE_SIDE).add_(warp))
+    grid = torch.stack(coordinates, dim=-1).mul_(2.0 / _TABLE_SIDE).sub_(1.0)
     table = _table(s.device)[None, None]
     sampled = torch.nn.functional.grid_sample(
         table, grid.reshape(1, 1, -1, 2), mode="bilinear", align_corners=True
@@ -63,7 +69,7 @@ def fbm(s: torch.Tensor, t: torch.Tensor, salt, octaves: int = 4) -> torch.Tenso
     total, amplitude, norm = torch.zeros_like(s), 1.0, 0.0
     s, t = s + _salt_offset(salt), t + _salt_offset(salt + 7)
     for octave in range(octaves):
-        total = total + amplitude * _lattice_noise(s + 37.3 * octave, t + 91.7 * octave)
+        total.add_(_lattice_noise(s + 37.3 * octave, t + 91.7 * octave).mul_(amplitude))
         norm += amplitude
         amplitude *= 0.5
         s, t = s * 2.03 + 1.7, t * 2.03 - 3.1
