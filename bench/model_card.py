@@ -5,7 +5,8 @@ use seeds from 0, validation 900000). Metric depth at 240x320, no alignment, pro
 through the same `monocle.evaluation.evaluate` that `monocle eval` runs, which hands each test
 image's K to the predictor (a canonical-camera model reads its metric scale from it). The
 baseline predicts each pixel's mean log-depth over training renders (seeds 0..63 of each
-preset).
+preset). A "+ flip" row is the same checkpoint with test-time flip augmentation
+(`monocle eval --flip`).
 
     python bench/model_card.py                      # every shipped model this installation has
     python bench/model_card.py --model runs/x/best.safetensors --name x
@@ -35,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="checkpoint path or shipped name (default: each shipped)")
     parser.add_argument("--name", help="name for the results files and the docs section")
-    parser.add_argument("--n", type=int, default=48, help="test images per preset")
+    parser.add_argument("--n", type=int, default=32, help="test images per preset")
     args = parser.parse_args()
     if args.model:
         card(args.model, args.name or Path(args.model).stem, args.n)
@@ -50,15 +51,21 @@ def main() -> None:
 def card(model: str, name: str, n: int) -> None:
     info = machine()
     predictor = load(model, device="cpu")
+    flipped = load(model, device="cpu", flip=True)
     rows = []
     for preset in PRESETS:
         test = SyntheticDataset(preset, n=n, size=(240, 320), seed=700_000)
         baseline = MeanLogDepthBaseline.fit(SyntheticDataset(preset, n=64, size=(240, 320), seed=0))
-        for label, runner in ((name, predictor), ("mean log-depth baseline", baseline)):
+        runners = (
+            (name, predictor),
+            (f"{name} + flip", flipped),
+            ("mean log-depth baseline", baseline),
+        )
+        for label, runner in runners:
             start = time.perf_counter()
             accumulator = evaluate(runner, test, protocol="synth")
             groups = {"all": accumulator.summary()}
-            if preset == "hardcase":
+            if preset == "hardcase" and runner is not flipped:
                 groups.update(accumulator.summary(group_by="category"))
             for group, summary in groups.items():
                 test_set = preset if group == "all" else f"hardcase/{group}"

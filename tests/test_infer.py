@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import pickle
 
@@ -100,6 +101,44 @@ def test_canonical_focal_model_reads_its_scale_from_K(checkpoint, tmp_path):
         DepthModule(recipe)
 
 
+class ColumnBackend:
+    """A stand-in network: the output at column x is ``1 + x`` (or, with ``by_content``, a
+    function of the pixel values there, which mirroring the image mirrors)."""
+
+    fixed_size = None
+    device = torch.device("cpu")
+
+    def __init__(self, output_kind: str, by_content: bool = False):
+        self.cfg = dataclasses.replace(
+            create_model("unet_r18").pretrained_cfg, output_kind=output_kind
+        )
+        self.by_content = by_content
+
+    def __call__(self, pixels):
+        if self.by_content:
+            return 1.0 + pixels.float().mean(dim=1, keepdim=True) / 255
+        batch, _, height, width = pixels.shape
+        return (1.0 + torch.arange(width, dtype=torch.float32)).expand(batch, 1, height, width)
+
+
+def test_flip_averages_with_the_mirrored_prediction():
+    height, width = ColumnBackend("metric").cfg.input_size  # no resampling at this size
+    image = np.random.default_rng(2).integers(0, 255, (height, width, 3), np.uint8)
+    x = np.arange(width, dtype=np.float64)
+    # Depth averages in log space: sqrt((1 + x) * (1 + (W - 1 - x))); disparity plainly.
+    depth = Predictor(ColumnBackend("metric"), flip=True).infer(image).values
+    np.testing.assert_allclose(depth[0], np.sqrt((1 + x) * (width - x)), rtol=1e-6)
+    disparity = Predictor(ColumnBackend("disparity"), flip=True).infer(image).values
+    np.testing.assert_allclose(disparity, (width + 1) / 2, rtol=1e-6)
+    # A mirror-equivariant network gives the same answer with and without the flip.
+    content = ColumnBackend("metric", by_content=True)
+    np.testing.assert_allclose(
+        Predictor(content, flip=True).infer(image).values,
+        Predictor(content).infer(image).values,
+        rtol=1e-6,
+    )
+
+
 def test_load_names_the_known_models(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"shipped models: default, fast; architectures: .*r18"):
         load("no_such_model")
@@ -161,6 +200,12 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
     assert main(["predict", str(images / "a.png"), "--out", str(images), "--model",
                  str(checkpoint[0]), "--format", "png16"]) == 1  # fmt: skip
     assert (images / "a.png").read_bytes() == before
+    flipped = tmp_path / "flipped"
+    assert main(["predict", str(images / "a.png"), "--out", str(flipped), "--model",
+                 str(checkpoint[0]), "--format", "npz", "--flip"]) == 0  # fmt: skip
+    expected = load(checkpoint[0], device="cpu", flip=True).infer(images / "a.png").values
+    np.testing.assert_allclose(DepthMap.load(flipped / "a.npz").values, expected, rtol=1e-6)
+    assert not np.allclose(expected, predictor.infer(images / "a.png").values, rtol=1e-3)
 
 
 @pytest.mark.parametrize(

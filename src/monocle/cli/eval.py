@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from monocle.cli.options import add_flip_option
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("eval", help="standard depth metrics of a model on a dataset")
@@ -15,6 +17,7 @@ def register(subparsers) -> None:
     parser.add_argument("--split", default=None, help="dataset split, where the dataset has one")
     parser.add_argument("--max-samples", type=int, default=None)
     parser.add_argument("--json", default=None, help="write summary and per-image rows here")
+    add_flip_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -26,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from monocle.infer import load
     from monocle.metrics import format_table
 
-    predictor = load(args.model)
+    predictor = load(args.model, flip=args.flip)
     dataset = build_dataset(args.data, split=args.split)
     accumulator = evaluate(
         predictor,

@@ -1,4 +1,4 @@
-"""Argument types shared by several subcommands (and the benchmark scripts)."""
+"""Arguments shared by several subcommands (and the benchmark scripts)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,13 @@ def parse_size(text: str) -> tuple[int, int]:
             f"size {text!r} must be HEIGHTxWIDTH with positive integers, e.g. 240x320"
         )
     return size
+
+
+def add_flip_option(parser: argparse.ArgumentParser) -> None:
+    """``--flip``: test-time augmentation with the mirrored image (see ``Predictor``)."""
+    parser.add_argument(
+        "--flip",
+        action="store_true",
+        help="average with the prediction of the mirrored image (test-time augmentation; "
+        "twice the compute)",
+    )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from monocle.cli.options import add_flip_option
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser("predict", help="depth for image files, folders or globs")
@@ -16,6 +18,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--precision", default="fp32", help="fp32 | fp16 | bf16")
+    add_flip_option(parser)
     parser.set_defaults(run=run)
 
 
@@ -27,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     inputs = expand_inputs(args.inputs)
-    predictor = load(args.model, device=args.device, precision=args.precision)
+    predictor = load(args.model, device=args.device, precision=args.precision, flip=args.flip)
     report = predict_files(
         predictor, inputs, args.out, formats, progress=lambda it: tqdm(it, unit="img")
     )

@@ -67,10 +67,12 @@ def load(
     *,
     device: str | torch.device | None = "auto",
     precision: str = "fp32",
+    flip: bool = False,
 ) -> Predictor:
     """A :class:`Predictor` for a checkpoint, a registered model name with weights, or an
     exported ``.onnx`` / ``.ort`` file (run by onnxruntime; its precision is the one it was
-    exported with, so ``precision`` must stay ``"fp32"`` there)."""
+    exported with, so ``precision`` must stay ``"fp32"`` there). ``flip``: average with the
+    mirrored image's prediction (see :class:`Predictor`)."""
     path = Path(name_or_path)
     if path.suffix.lower() in ONNX_SUFFIXES:
         from monocle.export.runtime import OnnxBackend, providers_for
@@ -80,6 +82,6 @@ def load(
                 f"{path.name}: an ONNX model's precision is fixed when it is exported; drop "
                 f"precision={precision!r} or export again with `monocle export --precision`"
             )
-        return Predictor(OnnxBackend(path, providers=providers_for(device)))
+        return Predictor(OnnxBackend(path, providers=providers_for(device)), flip=flip)
     model = load_model(path, map_location=resolve_device(device))
-    return Predictor(model, device=device, precision=precision)
+    return Predictor(model, device=device, precision=precision, flip=flip)

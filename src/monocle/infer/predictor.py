@@ -43,6 +43,11 @@ class Predictor:
     ``monocle.export.OnnxBackend``) or a monocle ``nn.Module``, which is wrapped in a
     ``TorchBackend`` with ``device`` and ``precision`` (``"fp32"``, ``"fp16"`` or ``"bf16"``;
     these two arguments apply to modules only).
+
+    ``flip=True`` is test-time augmentation: the network also sees the mirrored image, and the
+    two predictions are averaged (depth geometrically, i.e. in log depth; disparity
+    arithmetically), as monodepth2's post-processing and the MDE Toolbox's flip test do. It
+    costs a second forward pass.
     """
 
     def __init__(
@@ -52,12 +57,14 @@ class Predictor:
         device: str | torch.device | None = "auto",
         precision: str = "fp32",
         batch_size: int = 4,
+        flip: bool = False,
     ) -> None:
         if isinstance(backend, torch.nn.Module):
             backend = TorchBackend(backend, device=device, precision=precision)
         self.backend = backend
         self.cfg = backend.cfg
         self.batch_size = batch_size
+        self.flip = flip
 
     @property
     def model(self) -> torch.nn.Module:
@@ -127,7 +134,11 @@ class Predictor:
             if x.shape[-2:] != size:
                 x = F.interpolate(x, size=size, mode="bilinear", antialias=True)
             batch.append(x.round_().clamp_(0, 255).to(torch.uint8))
-        pred = self.backend(torch.cat(batch))
+        pixels = torch.cat(batch)
+        pred = self.backend(pixels)
+        if self.flip:
+            mirrored = self.backend(pixels.flip(-1)).flip(-1)
+            pred = (pred + mirrored) / 2 if self.kind == "disparity" else (pred * mirrored).sqrt()
         return [
             F.interpolate(p[None], size=rgb.shape[:2], mode="bilinear")[0, 0].cpu().numpy()
             for p, rgb in zip(pred, rgbs, strict=True)
