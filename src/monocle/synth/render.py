@@ -240,11 +240,13 @@ def _albedo(table, material, prim, p, normal, packed: PackedScene):
     # Triplanar pick; t is the local y (up) axis on every vertical face.
     s = torch.where(axis == 0, local[:, 2], local[:, 0])
     t = torch.where(axis == 1, local[:, 2], local[:, 1])
-    salt = (prim * 7919 + material * 31) & 0xFFFFF
+    # Per-primitive values, computed once per primitive and gathered per pixel.
+    ids = torch.arange(len(packed), device=prim.device)
+    salt = take((ids * 7919 + packed.material * 31) & 0xFFFFF, prim)
     texture = take(table["texture"], material)
     # Decorrelate primitives sharing a material; road markings stay centred on the road.
-    s = s + 64.0 * hash2(prim, prim, 3)
-    t = torch.where(texture == TEXTURES.index("road"), t, t + 64.0 * hash2(prim, prim, 5))
+    s = s + 64.0 * take(hash2(ids, ids, 3), prim)
+    t = torch.where(texture == TEXTURES.index("road"), t, t + 64.0 * take(hash2(ids, ids, 5), prim))
     albedo = torch.zeros_like(p)
     spec_mult = torch.ones_like(s)
     for index, name in enumerate(TEXTURES):
