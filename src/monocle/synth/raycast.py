@@ -183,13 +183,14 @@ def pair_distances(packed: PackedScene, o, d, packets, prims):
         if select.numel() == 0:
             continue
         p, k = take(prims, select)[:, None], take(packets, select)
-        t[select] = intersect(
+        hits = intersect(
             o if o.shape[0] == 1 else take(o, k),
             take(d, k),
             take(packed.origin, p),
             take(packed.frame, p),
             take(packed.size, p),
         )
+        t.index_copy_(0, select, hits)
     return t
 
 
