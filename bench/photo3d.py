@@ -126,8 +126,13 @@ def evaluate(presets, seeds, size, depth_kinds, progress=print) -> list[dict]:
                     depth = predictor.infer(source["rgb"], K=K).aligned_to(
                         DepthMap(source["depth"], "metric", valid=source["valid"])
                     )
+                # Predicted depth is sharpened, as make_photo3d does for depth it predicts
+                # itself (the aligned map below is metric, which it would leave alone).
+                sharpen = kind == "model"
                 for name, options in methods(SHIPPED_WEIGHTS.exists()).items():
-                    photo = make_photo3d(source["rgb"], depth, K=K, path="circle", **options)
+                    photo = make_photo3d(
+                        source["rgb"], depth, K=K, path="circle", sharpen=sharpen, **options
+                    )
                     renderer = TorchRenderer(photo.mesh, size)
                     for index, (view, mask) in enumerate(zip(views["novel"], masks, strict=True)):
                         frame = renderer.render(
