@@ -11,7 +11,9 @@ import torch
 
 from monocle.synth.scene import TEXTURES
 
-_TABLE_SIDE = 256  # a power of two: integer lattice indices wrap with & (side - 1)
+_TABLE_SIDE = 256  # a power of two, so integer lattice indices wrap with & _WRAP
+# & (side - 1) is % side for every integer, negatives included, without a division.
+_WRAP = _TABLE_SIDE - 1
 _TABLES: dict[torch.device, torch.Tensor] = {}
 
 
@@ -28,16 +30,14 @@ def _table(device: torch.device) -> torch.Tensor:
 
 
 def _salt_offset(salt) -> torch.Tensor | float:
-    # & (side - 1) is % side for every integer, negatives included, without a division.
-    return ((salt * 97) & (_TABLE_SIDE - 1)) + (salt * 0.618034) % 1.0
+    return ((salt * 97) & _WRAP) + (salt * 0.618034) % 1.0
 
 
 def hash2(ix: torch.Tensor, iy: torch.Tensor, salt) -> torch.Tensor:
     """Integer lattice (int64 tensors) -> uniform [0,1) float32, fixed per (ix, iy, salt)."""
     table = _table(ix.device)
-    wrap = _TABLE_SIDE - 1
-    shift = (salt * 131) & wrap
-    index = ((iy + shift) & wrap) * (_TABLE_SIDE + 1) + ((ix + salt * 17) & wrap)
+    shift = (salt * 131) & _WRAP
+    index = ((iy + shift) & _WRAP) * (_TABLE_SIDE + 1) + ((ix + salt * 17) & _WRAP)
     return table.reshape(-1).index_select(0, index.reshape(-1)).view(index.shape)
 
 

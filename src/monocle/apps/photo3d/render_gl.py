@@ -37,8 +37,8 @@ void main() {
 }
 """
 
-# One interpolated vec3 per fragment: llvmpipe's per-triangle setup and per-fragment cost
-# grow with the number of varyings, and this is the whole texturing rule.
+# The whole texturing rule, shared with the torch renderer and the WebGL viewer: one
+# interpolated homogeneous texel (Mesh.homogeneous_uv), divided per fragment.
 FRAGMENT_SHADER = """
 #version 330
 uniform sampler2D atlas;
