@@ -4,8 +4,10 @@ Quality: for synthetic portrait and indoor scenes (noise-free renders, so PSNR m
 geometry and inpainting, not sensor noise), the photo is rendered from cameras moved along the
 circle path and compared with the engine's render of the same scene from the same moved
 camera: PSNR and SSIM over the whole frame and inside the disoccluded pixels (those whose
-surface the source camera did not see). Methods: (1) a naive single uncut mesh, (2) layered +
-classical inpainting, (3) layered + learned inpainting; depth exact or from the shipped model.
+surface the source camera did not see), pooled over every disoccluded pixel of every view, and
+inside the occluded part of them (hidden behind a nearer surface, not outside the source
+frame). Methods: (1) a naive single uncut mesh, (2) layered + classical inpainting, (3) layered
++ learned inpainting; depth exact or from the shipped model.
 
 Speed: seconds of the whole pipeline at 1024x768 without depth prediction, and frames per
 second of the offline renderer at 1024x768 (the median of five passes over 60 views). Writes
@@ -35,7 +37,9 @@ from monocle.synth import render, sample_scene
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PRESETS = ("portrait", "indoor")
-VIEW_FRAMES = (0, 60, 120, 180)  # of the 240-frame circle: the four extremes of the loop
+# Of the 240-frame circle, its seven distinct extremes: x = +-a_x at frames 0, 60, 120 (180
+# repeats 60) and y = +-a_y at 30, 90, 150, 210, at three depths along z.
+VIEW_FRAMES = (0, 30, 60, 90, 120, 150, 210)
 VISIBLE_TOLERANCE = 0.03
 
 
@@ -54,8 +58,10 @@ def scene_views(preset: str, seed: int, size: tuple[int, int]) -> dict:
     return {"source": source, "novel": novel, "offsets": offsets, "near": near}
 
 
-def disoccluded(source: dict, view: dict, offset: np.ndarray) -> np.ndarray:
-    """bool (H, W): novel-view pixels whose surface the source camera does not see."""
+def disoccluded(source: dict, view: dict, offset: np.ndarray) -> dict[str, np.ndarray]:
+    """bool (H, W) masks of the novel-view pixels whose surface the source camera does not see:
+    "disocc" all of them, "occluded" those it does not see because a nearer surface hides them
+    (the rest lie outside its frame, where every method shows the same padded border)."""
     K = source["K"].astype(np.float64)
     height, width = view["depth"].shape
     rows, cols = np.mgrid[0:height, 0:width]
@@ -74,11 +80,13 @@ def disoccluded(source: dict, view: dict, offset: np.ndarray) -> np.ndarray:
             vv = np.clip(dv(v), 0, height - 1).astype(int)
             in_front = source["depth"][vv, uu] < (1 - VISIBLE_TOLERANCE) * points[..., 2]
             hidden &= in_front & source["valid"][vv, uu]
-    return view["valid"] & (~inside | hidden)
+    occluded = view["valid"] & inside & hidden
+    return {"disocc": occluded | (view["valid"] & ~inside), "occluded": occluded}
 
 
-def scores(pred: np.ndarray, true: np.ndarray, mask: np.ndarray) -> dict:
-    """PSNR and SSIM (11x11 Gaussian window, kornia) over the frame and inside ``mask``."""
+def scores(pred: np.ndarray, true: np.ndarray, masks: dict[str, np.ndarray]) -> dict:
+    """PSNR and SSIM (11x11 Gaussian window, kornia) over the frame and inside each mask, with
+    the sums that pool them over views."""
     import kornia
 
     a = torch.as_tensor(pred, dtype=torch.float32).permute(2, 0, 1)[None] / 255
@@ -89,9 +97,15 @@ def scores(pred: np.ndarray, true: np.ndarray, mask: np.ndarray) -> dict:
     def psnr(values):
         return float(10 * np.log10(1.0 / max(values.mean(), 1e-10)))
 
-    out = {"psnr": psnr(err), "ssim": float(ssim_map.mean()), "disoccluded_px": int(mask.sum())}
-    if mask.any():
-        out.update(psnr_disocc=psnr(err[mask]), ssim_disocc=float(ssim_map[mask].mean()))
+    out = {"psnr": psnr(err), "ssim": float(ssim_map.mean())}
+    for name, mask in masks.items():
+        out[f"{name}_px"] = int(mask.sum())
+        out[f"sse_{name}"] = float(err[mask].sum())
+        out[f"ssim_sum_{name}"] = float(ssim_map[mask].sum())
+        if mask.any():
+            out.update(
+                {f"psnr_{name}": psnr(err[mask]), f"ssim_{name}": float(ssim_map[mask].mean())}
+            )
     return out
 
 
@@ -161,9 +175,19 @@ def summarise(rows: list[dict]) -> list[dict]:
     table = []
     for (depth, preset, method), items in groups.items():
         entry = {"depth": depth, "preset": preset, "method": method, "views": len(items)}
-        for key in ("psnr", "ssim", "psnr_disocc", "ssim_disocc"):
-            values = [r[key] for r in items if key in r]
-            entry[key] = float(np.mean(values)) if values else None
+        for key in ("psnr", "ssim"):
+            entry[key] = float(np.mean([r[key] for r in items]))
+        # Inside disocclusions, every disoccluded pixel of every view counts once: a per-view
+        # mean would weigh a view that reveals 12 pixels like one that reveals 5000.
+        for name in ("disocc", "occluded"):
+            pixels = sum(r[f"{name}_px"] for r in items)
+            sse = sum(r[f"sse_{name}"] for r in items)
+            ssim_sum = sum(r[f"ssim_sum_{name}"] for r in items)
+            entry[f"{name}_px"] = pixels
+            entry[f"psnr_{name}"] = (
+                float(10 * np.log10(pixels / max(sse, 1e-10))) if pixels else None
+            )
+            entry[f"ssim_{name}"] = ssim_sum / pixels if pixels else None
         entry["uncovered_px"] = int(sum(r["uncovered_px"] for r in items))
         table.append(entry)
     return table
@@ -212,16 +236,19 @@ def markdown(summary: list[dict], timing: dict, meta: dict) -> str:
         "",
         f"{meta['machine']}; torch threads {meta['threads']}; load average at start "
         f"{meta['load']}; size {meta['size']}; seeds {meta['seeds']}; circle path views "
-        f"{list(VIEW_FRAMES)} of 240.",
+        f"{list(VIEW_FRAMES)} of 240. Disocc.: every novel-view pixel the source camera "
+        "did not see, pooled over views; occluded: the part of it hidden behind a nearer "
+        "surface (not outside the source frame).",
         "",
-        "| depth | preset | method | PSNR | SSIM | PSNR disocc. | SSIM disocc. | uncovered px |",
-        "|---|---|---|---|---|---|---|---|",
+        "| depth | preset | method | PSNR | SSIM | PSNR disocc. | SSIM disocc. | PSNR occluded "
+        "| SSIM occluded | uncovered px |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in summary:
         lines.append(
             f"| {r['depth']} | {r['preset']} | {r['method']} | {fmt(r['psnr'])} | "
             f"{fmt(r['ssim'], 3)} | {fmt(r['psnr_disocc'])} | {fmt(r['ssim_disocc'], 3)} | "
-            f"{r['uncovered_px']} |"
+            f"{fmt(r['psnr_occluded'])} | {fmt(r['ssim_occluded'], 3)} | {r['uncovered_px']} |"
         )
     if meta.get("model_row"):
         lines += ["", f"Shipped model's depth: {meta['model_row']}"]
