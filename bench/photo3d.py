@@ -85,8 +85,7 @@ def disoccluded(source: dict, view: dict, offset: np.ndarray) -> dict[str, np.nd
 
 
 def scores(pred: np.ndarray, true: np.ndarray, masks: dict[str, np.ndarray]) -> dict:
-    """PSNR and SSIM (11x11 Gaussian window, kornia) over the frame and inside each mask, with
-    the sums that pool them over views."""
+    """PSNR and SSIM (11x11 Gaussian window, kornia) over the frame and inside each mask."""
     import kornia
 
     a = torch.as_tensor(pred, dtype=torch.float32).permute(2, 0, 1)[None] / 255
@@ -100,8 +99,6 @@ def scores(pred: np.ndarray, true: np.ndarray, masks: dict[str, np.ndarray]) -> 
     out = {"psnr": psnr(err), "ssim": float(ssim_map.mean())}
     for name, mask in masks.items():
         out[f"{name}_px"] = int(mask.sum())
-        out[f"sse_{name}"] = float(err[mask].sum())
-        out[f"ssim_sum_{name}"] = float(ssim_map[mask].sum())
         if mask.any():
             out.update(
                 {f"psnr_{name}": psnr(err[mask]), f"ssim_{name}": float(ssim_map[mask].mean())}
@@ -180,9 +177,10 @@ def summarise(rows: list[dict]) -> list[dict]:
         # Inside disocclusions, every disoccluded pixel of every view counts once: a per-view
         # mean would weigh a view that reveals 12 pixels like one that reveals 5000.
         for name in ("disocc", "occluded"):
-            pixels = sum(r[f"{name}_px"] for r in items)
-            sse = sum(r[f"sse_{name}"] for r in items)
-            ssim_sum = sum(r[f"ssim_sum_{name}"] for r in items)
+            seen = [r for r in items if r[f"{name}_px"]]
+            pixels = sum(r[f"{name}_px"] for r in seen)
+            sse = sum(r[f"{name}_px"] * 10 ** (-r[f"psnr_{name}"] / 10) for r in seen)
+            ssim_sum = sum(r[f"{name}_px"] * r[f"ssim_{name}"] for r in seen)
             entry[f"{name}_px"] = pixels
             entry[f"psnr_{name}"] = (
                 float(10 * np.log10(pixels / max(sse, 1e-10))) if pixels else None
