@@ -212,15 +212,9 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 
 
 @pytest.mark.parametrize(
-    ("name", "architecture", "last_stage", "previous_run"),
-    [
-        ("default", "sanet_mbv2", "default_stage3", "default_stage2"),
-        ("fast", "fastdepth", "fast_stage2", "fast"),
-    ],
+    ("name", "architecture"), [("default", "sanet_mbv2"), ("fast", "fastdepth")]
 )
-def test_shipped_models_load_and_predict_metric_depth_at_any_size(
-    name, architecture, last_stage, previous_run
-):
+def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture):
     weights = loading.shipped_weights(name)
     assert weights.stat().st_size < 25 * 2**20  # the budget per model
     predictor = load(name, device="cpu")
@@ -233,9 +227,9 @@ def test_shipped_models_load_and_predict_metric_depth_at_any_size(
     assert cfg.canonical_focal == 120.0
     # The weights come from the last stage of the recipe that configs/ documents.
     recipe = json.loads(weights.with_suffix(".json").read_text())["info"]["recipe"]
-    assert recipe["name"] == last_stage and recipe["model"]["name"] == architecture
-    assert recipe["model"]["init_weights"] == f"runs/{previous_run}/best.safetensors"
-    assert (ROOT / "configs" / f"{last_stage}.yaml").is_file()
+    assert recipe["name"] == f"{name}_stage3" and recipe["model"]["name"] == architecture
+    assert recipe["model"]["init_weights"] == f"runs/{name}_stage2/best.safetensors"
+    assert (ROOT / "configs" / f"{name}_stage3.yaml").is_file()
     depth = predictor.infer(np.full((90, 200, 3), 128, np.uint8))
     assert depth.values.shape == (90, 200) and depth.kind == "metric" and depth.unit == "m"
     assert np.isfinite(depth.values).all() and (depth.values > 0).all()
