@@ -138,6 +138,34 @@ def test_recipe_errors_name_the_key_and_file(tmp_path):
         train(load_recipe(None, ["losses=[{name: berhoo}]", f"out_dir={tmp_path}"]))
 
 
+def test_recipe_base_merges_mappings_and_replaces_lists(tmp_path):
+    (tmp_path / "stage1.yaml").write_text(
+        "name: one\nseed: 4\noptim: {name: sgd, lr: 0.1}\n"
+        "losses: [{name: berhu}, {name: normal, start_epoch: 2}]\n"
+    )
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "nested" / "stage2.yaml").write_text(
+        "base: ../stage1.yaml\nname: two\noptim: {lr: 0.01}\nlosses: [{name: silog}]\n"
+    )
+    recipe = load_recipe(tmp_path / "nested" / "stage2.yaml", ["optim.lr=0.5"])
+    assert (recipe.name, recipe.seed) == ("two", 4)
+    assert (recipe.optim.name, recipe.optim.lr) == ("sgd", 0.5)
+    assert [term.name for term in recipe.losses] == ["silog"]
+    # The base itself is untouched by the stage built on it.
+    assert load_recipe(tmp_path / "stage1.yaml").optim.lr == 0.1
+
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(RecipeError, match="circular 'base' chain"):
+        load_recipe(tmp_path / "a.yaml")
+    (tmp_path / "orphan.yaml").write_text("base: gone.yaml\n")
+    with pytest.raises(RecipeError, match=r"gone.yaml \(the base of .*orphan.yaml\): recipe file"):
+        load_recipe(tmp_path / "orphan.yaml")
+    (tmp_path / "list.yaml").write_text("- 1\n")
+    with pytest.raises(RecipeError, match="a recipe must be a mapping"):
+        load_recipe(tmp_path / "list.yaml")
+
+
 def test_canonical_focal_model_trains_against_each_cameras_depth(folder, tmp_path):
     from monocle.train.module import DepthModule
 

@@ -3,6 +3,10 @@
 A recipe is plain data (nested dataclasses), so it can be printed, saved beside a run and stored
 in a checkpoint's config. Unknown keys are errors that name the key and where it was found:
 a typo must never silently train something else.
+
+A recipe file may start from another with ``base: other.yaml`` (a path relative to the file):
+its mappings merge key by key over the base's, while lists and scalars replace the base's whole.
+So a training stage that continues another states only what it changes.
 """
 
 from __future__ import annotations
@@ -199,18 +203,43 @@ def _apply_override(data: dict, override: str, source: str) -> None:
     node[keys[-1]] = yaml.safe_load(text)
 
 
+def _merged(base: dict, changes: dict) -> dict:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = _merged(merged[key], value)
+        merged[key] = value
+    return merged
+
+
+def _read_recipe_file(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    """The file's mapping merged over its ``base`` chain; ``chain`` catches circular bases."""
+    if not path.is_file():
+        where = f" (the base of {chain[-1]})" if chain else ""
+        raise RecipeError(f"{path}{where}: recipe file not found; see configs/ for examples")
+    if path.resolve() in chain:
+        names = " -> ".join(str(p) for p in (*chain, path.resolve()))
+        raise RecipeError(f"{path}: circular 'base' chain {names}; remove one 'base' key")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML ({err})") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe must be a mapping of keys, got {type(data).__name__}")
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise RecipeError(f"{path}: 'base' must be a recipe file name, got {base!r}")
+    parent = _read_recipe_file(path.parent / base, (*chain, path.resolve()))
+    return _merged(parent, data)
+
+
 def load_recipe(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Recipe:
-    """Read a YAML recipe (or the defaults when ``path`` is None) and apply overrides."""
+    """Read a YAML recipe and its ``base`` chain (or the defaults when ``path`` is None) and
+    apply overrides."""
     source = str(path) if path is not None else "recipe"
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise RecipeError(f"{path}: recipe file not found; see configs/ for examples")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as err:
-            raise RecipeError(f"{path}: not valid YAML ({err})") from None
+    data = _read_recipe_file(Path(path)) if path is not None else {}
     for override in overrides:
         _apply_override(data, override, source)
     return _build(Recipe, data, "", source)
