@@ -214,7 +214,7 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 
 @pytest.mark.parametrize(
     ("name", "architecture", "stage"),
-    [("default", "sanet_mbv2", "default_stage3"), ("fast", "fastdepth", "fast_stage3")],
+    [("default", "sanet_mbv2", "default_stage3"), ("fast", "fastdepth", "fast_stage4")],
 )
 def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stage):
     weights = loading.shipped_weights(name)
