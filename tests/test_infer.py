@@ -8,7 +8,12 @@ import pytest
 import torch
 
 from monocle import DepthMap
-from monocle.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from monocle.checkpoint import (
+    CheckpointError,
+    average_checkpoints,
+    load_checkpoint,
+    save_checkpoint,
+)
 from monocle.cli.main import main
 from monocle.evaluation import MeanLogDepthBaseline, evaluate
 from monocle.infer import Predictor, load, loading, working_size
@@ -55,6 +60,38 @@ def test_bad_checkpoints_are_refused_without_unpickling(checkpoint, tmp_path):
         load_checkpoint(other)
     with pytest.raises(CheckpointError, match=r"NAME\.safetensors \+ NAME\.json"):
         load_checkpoint(tmp_path / "nothing.safetensors")
+
+
+def test_average_checkpoints_is_the_mean_and_refuses_mixed_architectures(checkpoint, tmp_path):
+    path, model = checkpoint
+    torch.manual_seed(1)
+    other_model = create_model("unet_r18")
+    other = save_checkpoint(tmp_path / "b", other_model, model_name="unet_r18", info={"k": 2})
+    # Listing a checkpoint twice weighs it double: (2a + b) / 3.
+    assert main(["average", str(path), str(path), str(other), "--out", str(tmp_path / "m")]) == 0
+    averaged = load_checkpoint(tmp_path / "m")
+    a, b = model.state_dict(), other_model.state_dict()
+    for key, value in averaged.state_dict().items():
+        if value.is_floating_point():
+            torch.testing.assert_close(value, (2 * a[key] + b[key]) / 3)
+        else:  # BatchNorm's step counter is not averaged
+            assert torch.equal(value, a[key])
+    assert not torch.equal(a["heads.depth.weight"], b["heads.depth.weight"])
+    info = json.loads((tmp_path / "m.json").read_text())["info"]["averaged_from"]
+    assert [s["path"] for s in info] == [str(path), str(path), str(other)]
+    assert [s["info"] for s in info] == [{"k": 1}, {"k": 1}, {"k": 2}]
+
+    disparity = {"output_kind": "disparity"}
+    foreign = save_checkpoint(
+        tmp_path / "c", create_model("unet_r18", **disparity), model_name="unet_r18",
+        overrides=disparity,
+    )  # fmt: skip
+    with pytest.raises(CheckpointError, match="only checkpoints of one architecture"):
+        average_checkpoints([path, foreign], tmp_path / "n")
+    with pytest.raises(ValueError, match="at least two"):
+        average_checkpoints([path], tmp_path / "n")
+    with pytest.raises(ValueError, match="one of the checkpoints to average"):
+        average_checkpoints([path, other], other.with_suffix(".json"))
 
 
 def test_working_size_keeps_aspect_and_pixel_count():

@@ -9,6 +9,7 @@ half-written checkpoint that looks whole.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +126,56 @@ def load_checkpoint(
         )
     model.load_state_dict(state, strict=True)
     return model.to(map_location).eval()
+
+
+def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
+    """Write the uniform average of the weights of ``paths`` to ``out``; returns its weights path.
+
+    A "model soup" (Wortsman et al., 2022; timm's ``avg_checkpoints.py``): checkpoints of one
+    training lineage, e.g. runs continued from the same weights with other seeds or schedules,
+    often score better averaged than any one of them. All must be the same architecture with
+    the same overrides. Integer buffers (BatchNorm's step counter) come from the first; list a
+    checkpoint twice to weigh it double. The config's ``info`` keeps each source's path and info.
+    """
+    if len(paths) < 2:
+        raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")
+    target = checkpoint_paths(out)[0].resolve()
+    if any(checkpoint_paths(path)[0].resolve() == target for path in paths):
+        raise ValueError(f"--out {out} is one of the checkpoints to average; write elsewhere")
+    configs = [read_checkpoint_config(path) for path in paths]
+    first = configs[0]
+    for path, config in zip(paths[1:], configs[1:], strict=True):
+        if config["model"] != first["model"]:
+            differ = f"is a {config['model']!r} checkpoint, {paths[0]} a {first['model']!r} one"
+        elif config.get("overrides") != first.get("overrides"):
+            differ = f"has overrides {config.get('overrides')}, {paths[0]} {first.get('overrides')}"
+        else:
+            continue
+        raise CheckpointError(
+            f"{path} {differ}; only checkpoints of one architecture can be averaged"
+        )
+    # A running float64 sum: one model in memory at a time, and no rounding drift with many.
+    model = load_checkpoint(paths[0])
+    state = model.state_dict()
+    total = {key: value.double() for key, value in state.items() if value.is_floating_point()}
+    for path in paths[1:]:
+        other = load_checkpoint(path).state_dict()
+        for key in total:
+            total[key] += other[key]
+    model.load_state_dict(
+        {
+            key: (total[key] / len(paths)).to(value.dtype) if key in total else value
+            for key, value in state.items()
+        }
+    )
+    sources = [
+        {"path": str(path), "info": config.get("info", {})}
+        for path, config in zip(paths, configs, strict=True)
+    ]
+    return save_checkpoint(
+        out,
+        model,
+        model_name=first["model"],
+        overrides=first.get("overrides"),
+        info={"averaged_from": sources},
+    )

@@ -16,6 +16,7 @@ SUBCOMMANDS = (
     "synth",
     "data",
     "train",
+    "average",
     "eval",
     "predict",
     "bokeh",
