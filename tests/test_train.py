@@ -164,6 +164,12 @@ def test_recipe_base_merges_mappings_and_replaces_lists(tmp_path):
     (tmp_path / "list.yaml").write_text("- 1\n")
     with pytest.raises(RecipeError, match="a recipe must be a mapping"):
         load_recipe(tmp_path / "list.yaml")
+    # A typo in a base is reported with the chain of files it may sit in.
+    (tmp_path / "stage1.yaml").write_text("name: one\noptim: {lrr: 0.1}\n")
+    with pytest.raises(
+        RecipeError, match=r"stage2.yaml \(with its bases .*stage1.yaml\): unknown key 'optim.lrr'"
+    ):
+        load_recipe(tmp_path / "nested" / "stage2.yaml")
 
 
 def test_canonical_focal_model_trains_against_each_cameras_depth(folder, tmp_path):

@@ -212,8 +212,9 @@ def _merged(base: dict, changes: dict) -> dict:
     return merged
 
 
-def _read_recipe_file(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    """The file's mapping merged over its ``base`` chain; ``chain`` catches circular bases."""
+def _read_recipe_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, list[Path]]:
+    """The file's mapping merged over its ``base`` chain, and the files of that chain (the file
+    first); ``chain`` catches circular bases."""
     if not path.is_file():
         where = f" (the base of {chain[-1]})" if chain else ""
         raise RecipeError(f"{path}{where}: recipe file not found; see configs/ for examples")
@@ -228,18 +229,23 @@ def _read_recipe_file(path: Path, chain: tuple[Path, ...] = ()) -> dict:
         raise RecipeError(f"{path}: a recipe must be a mapping of keys, got {type(data).__name__}")
     base = data.pop("base", None)
     if base is None:
-        return data
+        return data, [path]
     if not isinstance(base, str):
         raise RecipeError(f"{path}: 'base' must be a recipe file name, got {base!r}")
-    parent = _read_recipe_file(path.parent / base, (*chain, path.resolve()))
-    return _merged(parent, data)
+    parent, files = _read_recipe_file(path.parent / base, (*chain, path.resolve()))
+    return _merged(parent, data), [path, *files]
 
 
 def load_recipe(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Recipe:
     """Read a YAML recipe and its ``base`` chain (or the defaults when ``path`` is None) and
     apply overrides."""
-    source = str(path) if path is not None else "recipe"
-    data = _read_recipe_file(Path(path)) if path is not None else {}
+    if path is None:
+        data, source = {}, "recipe"
+    else:
+        data, files = _read_recipe_file(Path(path))
+        # The merged mapping forgets which file gave a key, so errors name the whole chain.
+        bases = f" (with its bases {', '.join(str(f) for f in files[1:])})" if files[1:] else ""
+        source = f"{path}{bases}"
     for override in overrides:
         _apply_override(data, override, source)
     return _build(Recipe, data, "", source)
