@@ -36,7 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="checkpoint path or shipped name (default: each shipped)")
     parser.add_argument("--name", help="name for the results files and the docs section")
-    parser.add_argument("--n", type=int, default=32, help="test images per preset")
+    parser.add_argument("--n", type=int, default=96, help="test images per preset")
     args = parser.parse_args()
     if args.model:
         card(args.model, args.name or Path(args.model).stem, args.n)

@@ -250,10 +250,13 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 
 
 @pytest.mark.parametrize(
-    ("name", "architecture", "stage"),
-    [("default", "sanet_mbv2", "default_stage3"), ("fast", "fastdepth", "fast_stage4")],
+    ("name", "architecture", "stages"),
+    [
+        ("default", "sanet_mbv2", ["default_stage3", "default_stage4"]),  # their average
+        ("fast", "fastdepth", ["fast_stage4"]),
+    ],
 )
-def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stage):
+def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stages):
     weights = loading.shipped_weights(name)
     assert weights.stat().st_size < 25 * 2**20  # the budget per model
     predictor = load(name, device="cpu")
@@ -264,12 +267,14 @@ def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architec
         (128, 160),
     )
     assert cfg.canonical_focal == 120.0
-    # The weights come from the recipe in configs/, key for key (the progress bar aside).
-    shipped = json.loads(weights.with_suffix(".json").read_text())["info"]["recipe"]
-    documented = load_recipe(ROOT / "configs" / f"{stage}.yaml").to_dict()
-    for recipe in (shipped, documented):
+    # The weights come from the recipes in configs/, key for key (the progress bar aside).
+    info = json.loads(weights.with_suffix(".json").read_text())["info"]
+    sources = [source["info"] for source in info.get("averaged_from", [{"info": info}])]
+    shipped = [source["recipe"] for source in sources]
+    documented = [load_recipe(ROOT / "configs" / f"{stage}.yaml").to_dict() for stage in stages]
+    for recipe in shipped + documented:
         recipe["trainer"].pop("progress_bar")
-    assert shipped == documented and shipped["model"]["name"] == architecture
+    assert shipped == documented and shipped[0]["model"]["name"] == architecture
     depth = predictor.infer(np.full((90, 200, 3), 128, np.uint8))
     assert depth.values.shape == (90, 200) and depth.kind == "metric" and depth.unit == "m"
     assert np.isfinite(depth.values).all() and (depth.values > 0).all()
