@@ -12,7 +12,7 @@ from monocle.infer.predictor import Predictor
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".json", ".pt", ".pth", ".ckpt")
 ONNX_SUFFIXES = (".onnx", ".ort")
-# Models monocle trains and ships inside the package: name -> recipe that reproduces it.
+# Models monocle trains and ships inside the package: name -> the first recipe of its stages.
 SHIPPED_MODELS = {"default": "configs/default.yaml", "fast": "configs/fast.yaml"}
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "weights"
 
@@ -23,8 +23,8 @@ def shipped_weights(name: str) -> Path:
     if not path.is_file():
         raise ValueError(
             f"shipped model {name!r} is not in this installation ({path} is missing); "
-            f"train it with `monocle train --config {SHIPPED_MODELS[name]}` and pass the "
-            "checkpoint path"
+            f"train it in the stages docs/models.md lists, from `monocle train --config "
+            f"{SHIPPED_MODELS[name]}` on, and pass the checkpoint path"
         )
     return path
 
