@@ -70,7 +70,7 @@ def card(model: str, name: str, n: int) -> None:
             start = time.perf_counter()
             accumulator = evaluate(runner, test, protocol="synth", align=align)
             groups = {"all": accumulator.summary()}
-            if preset == "hardcase" and label in (name, "mean log-depth baseline"):
+            if preset == "hardcase" and align == "none" and runner is not flipped:
                 groups.update(accumulator.summary(group_by="category"))
             for group, summary in groups.items():
                 test_set = preset if group == "all" else f"hardcase/{group}"

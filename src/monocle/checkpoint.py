@@ -141,7 +141,7 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
         raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")
     target = checkpoint_paths(out)[0].resolve()
     if any(checkpoint_paths(path)[0].resolve() == target for path in paths):
-        raise ValueError(f"--out {out} is one of the checkpoints to average; write elsewhere")
+        raise ValueError(f"output {out} is one of the checkpoints to average; write elsewhere")
     configs = [read_checkpoint_config(path) for path in paths]
     first = configs[0]
     for path, config in zip(paths[1:], configs[1:], strict=True):
