@@ -88,6 +88,30 @@ def test_overrides_reach_config_and_model():
     assert create_model("unet_r18").pretrained_cfg == get_config("unet_r18")
 
 
+@pytest.mark.parametrize("name", ["sanet_mbv2", "fastdepth"])
+def test_channels_last_changes_the_layout_not_the_answer(name, tmp_path):
+    from monocle.checkpoint import load_checkpoint, save_checkpoint
+
+    torch.manual_seed(0)
+    fast = create_model(name).eval()
+    assert fast.pretrained_cfg.channels_last
+    conv = next(m for m in fast.modules() if isinstance(m, torch.nn.Conv2d))
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.weight.is_contiguous()
+    plain = create_model(name, channels_last=False).eval()
+    plain.load_state_dict(fast.state_dict())
+    image = torch.rand(2, 3, 64, 96)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(image)["depth"], plain(image)["depth"])
+    # safetensors refuses non-contiguous tensors; saving must not trip over the layout.
+    save_checkpoint(tmp_path / "m", fast, model_name=name)
+    restored = load_checkpoint(tmp_path / "m")
+    assert all(
+        torch.equal(a, b)
+        for a, b in zip(restored.state_dict().values(), fast.state_dict().values(), strict=True)
+    )
+
+
 def test_config_round_trips_through_json():
     cfg = get_config("dpt_small", output_kind="disparity")
     restored = PretrainedConfig.from_dict(json.loads(json.dumps(cfg.to_dict())))

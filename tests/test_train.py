@@ -99,7 +99,7 @@ class _SaveRankWeights(L.Callback):
     def on_train_end(self, trainer, module):
         # DDP keeps parameters in lockstep; BatchNorm buffers are per rank between the
         # broadcasts from rank 0 at each forward, so only parameters are compared.
-        state = {k: v.detach().clone() for k, v in module.model.named_parameters()}
+        state = {k: v.detach().contiguous() for k, v in module.model.named_parameters()}
         save_file(state, str(self.out / f"rank{trainer.global_rank}.safetensors"))
 
 

@@ -86,7 +86,8 @@ def build_model(
         )
     cfg = replace(cfg, **{key: value for key, value in overrides.items() if key in config_fields})
     kwargs = {key: value for key, value in overrides.items() if key not in config_fields}
-    return architecture(cfg, **kwargs)
+    model = architecture(cfg, **kwargs)
+    return model.to(memory_format=torch.channels_last) if cfg.channels_last else model
 
 
 def create_pyramid_encoder(

@@ -98,6 +98,10 @@ class DORN(DepthModel):
 def dorn_r18(**overrides) -> DORN:
     """DORN on a ResNet-18 at output stride 16: CPU-sized (the paper used ResNet-101, os 8)."""
     cfg = PretrainedConfig(
-        architecture="dorn_r18", encoder="resnet18", input_size=(257, 353), size_multiple=16
+        architecture="dorn_r18",
+        encoder="resnet18",
+        input_size=(257, 353),
+        size_multiple=16,
+        channels_last=True,
     )
     return build_model(DORN, cfg, overrides)

@@ -64,5 +64,7 @@ class FastDepth(DepthModel):
 @register_model
 def fastdepth(**overrides) -> FastDepth:
     """FastDepth with a MobileNetV2 encoder (the paper used MobileNet-v1)."""
-    cfg = PretrainedConfig(architecture="fastdepth", encoder="mobilenet_v2", input_size=(224, 224))
+    cfg = PretrainedConfig(
+        architecture="fastdepth", encoder="mobilenet_v2", input_size=(224, 224), channels_last=True
+    )
     return build_model(FastDepth, cfg, overrides)

@@ -119,7 +119,10 @@ _CFG = PretrainedConfig(architecture="sanet", encoder="resnet101", input_size=(2
 
 
 def _sanet(name: str, encoder: str, overrides: dict) -> SANet:
-    return build_model(SANet, replace(_CFG, architecture=name, encoder=encoder), overrides)
+    # Channels-last pays for depthwise and basic-block encoders, not for bottlenecks (config.py).
+    channels_last = encoder in ("mobilenet_v2", "resnet18")
+    cfg = replace(_CFG, architecture=name, encoder=encoder, channels_last=channels_last)
+    return build_model(SANet, cfg, overrides)
 
 
 @register_model

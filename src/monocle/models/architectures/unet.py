@@ -59,5 +59,7 @@ class UNet(DepthModel):
 @register_model
 def unet_r18(**overrides) -> UNet:
     """U-Net on ResNet-18, the SANet ablation baseline."""
-    cfg = PretrainedConfig(architecture="unet_r18", encoder="resnet18", input_size=(240, 320))
+    cfg = PretrainedConfig(
+        architecture="unet_r18", encoder="resnet18", input_size=(240, 320), channels_last=True
+    )
     return build_model(UNet, cfg, overrides)
