@@ -252,8 +252,8 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 @pytest.mark.parametrize(
     ("name", "architecture", "stages"),
     [
-        ("default", "sanet_mbv2", ["default_stage3", "default_stage4"]),  # their average
-        ("fast", "fastdepth", ["fast_stage4"]),
+        ("default", "sanet_mbv2", ["default_stage5"]),
+        ("fast", "fastdepth", ["fast_stage5"]),
     ],
 )
 def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stages):
