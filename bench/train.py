@@ -1,5 +1,8 @@
 """Training throughput: images/s for one process and for 2-process DDP on CPU (gloo).
 
+Each model also trains once with its weights in the contiguous (NCHW) layout, the baseline for
+its channels-last default (``PretrainedConfig.channels_last``), in the same run.
+
 Runs `monocle.train` on a synthetic folder written once into a temporary directory, for a few
 steps per configuration, and times the steps after the first (warm-up) through a callback.
 Results go to bench/results/train.json and bench/results/train.md.
@@ -19,6 +22,7 @@ import lightning as L
 
 from _common import machine
 from monocle.cli.options import parse_size
+from monocle.models import get_config
 from monocle.synth import write_dataset
 from monocle.train import load_recipe, train
 
@@ -45,11 +49,13 @@ class StepTimer(L.Callback):
             self.out.write_text(json.dumps({"steps": self.steps, "seconds": seconds}))
 
 
-def measure(folder: Path, work: Path, model: str, processes: int, steps: int, batch: int) -> dict:
+def measure(
+    folder: Path, work: Path, model: str, processes: int, steps: int, batch: int, layout: str
+) -> dict:
     spec = f"{{type: synth_folder, root: {folder}, extras: []}}"
     overrides = [
         f"out_dir={work}",
-        f"name={model}_{processes}",
+        f"name={model}_{processes}_{layout}",
         f"model.name={model}",
         f"data.train=[{{spec: {spec}}}]",
         f"data.batch_size={batch}",
@@ -61,13 +67,15 @@ def measure(folder: Path, work: Path, model: str, processes: int, steps: int, ba
         f"trainer.checkpoint_every_n_steps={10 * steps}",
         "losses=[{name: berhu}, {name: scale_invariant_gradient}]",
     ]
+    if layout == "contiguous":
+        overrides.append("model.overrides={channels_last: false}")
     if processes > 1:
         overrides += [f"trainer.devices={processes}", "trainer.strategy=ddp_spawn"]
-    timing = work / f"{model}_{processes}.json"
+    timing = work / f"{model}_{processes}_{layout}.json"
     train(load_recipe(None, overrides), resume=False, callbacks_extra=[StepTimer(timing)])
     result = json.loads(timing.read_text())
     images = result["steps"] * batch * processes
-    return {"model": model, "processes": processes, "batch_per_process": batch,
+    return {"model": model, "processes": processes, "batch_per_process": batch, "layout": layout,
             "steps_timed": result["steps"], "images_per_s": images / result["seconds"]}  # fmt: skip
 
 
@@ -85,23 +93,32 @@ def main() -> None:
         folder = Path(tmp) / "data"
         write_dataset(folder, "indoor", n=16, size=(height, width), seed=0)
         for model in args.models.split(","):
-            for processes in (1, 2):
+            layouts = ["contiguous"] + (
+                ["channels-last"] if get_config(model).channels_last else []
+            )
+            runs = [(1, layout) for layout in layouts] + [(2, layouts[-1])]
+            for processes, run_layout in runs:
                 rows.append(measure(folder, Path(tmp) / "runs", model, processes,
-                                    args.steps, args.batch))  # fmt: skip
+                                    args.steps, args.batch, run_layout))  # fmt: skip
+    baseline = {r["model"]: r["images_per_s"] for r in rows
+                if r["processes"] == 1 and r["layout"] == "contiguous"}  # fmt: skip
+    for row in rows:
+        row["speedup_vs_contiguous_1_process"] = row["images_per_s"] / baseline[row["model"]]
     lines = [
         f"# Training throughput at {height}x{width}",
         "",
         f"Measured by `bench/train.py` on {info['cpu']} ({info['logical_cpus']} CPUs, torch "
         f"{info['torch']}, load average {info['load_average_1m']} at the start). DDP is 2 "
         "processes on the same CPU over gloo, so it shares the cores: it shows the overhead, "
-        "not a speed-up.",
+        "not a speed-up. Layout: the weights' memory format (the model's default, or contiguous "
+        "as the baseline); x: images/s against that model's contiguous single process.",
         "",
-        "| model | processes | batch per process | images/s |",
-        "|---|---|---|---|",
+        "| model | processes | layout | batch per process | images/s | x |",
+        "|---|---|---|---|---|---|",
         *(
-            f"| {r['model']} | {r['processes']} | {r['batch_per_process']} | "
-            f"{r['images_per_s']:.2f} |"
-            for r in rows
+            f"| {r['model']} | {r['processes']} | {r['layout']} | {r['batch_per_process']} | "
+            f"{r['images_per_s']:.2f} | {r['speedup_vs_contiguous_1_process']:.2f} |"
+            for r in sorted(rows, key=lambda r: (r["model"], r["processes"], r["layout"]))
         ),
         "",
     ]
