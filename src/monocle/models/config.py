@@ -33,8 +33,8 @@ class PretrainedConfig:
             None: the network predicts depth directly.
         channels_last: build the network in channels-last memory format. It runs faster on
             CPU (and with CUDA mixed precision) for depthwise and ResNet-18 style networks
-            (1.2-1.6x for sanet_mbv2 and fastdepth on 2 Xeon cores), slower for ResNet-50
-            bottlenecks; the results are the same to float rounding. Its weights are then not
+            (bench/train.py measures both layouts), slower for ResNet-50 bottlenecks; the
+            results are the same to float rounding. Its weights are then not
             contiguous: save them with :func:`monocle.checkpoint.save_checkpoint` (or call
             ``.contiguous()`` first).
     """
