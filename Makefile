@@ -35,6 +35,7 @@ test-all: $(STAMP) system-deps
 	$(PY) -m pytest -q -m ''
 
 bench: $(STAMP)
+	@$(PY) -c "import skimage" 2>/dev/null || $(PY) -m pip install --quiet -e '.[dev,bench]'
 	@set -e; for b in bench/[!_]*.py; do echo "== $$b"; $(PY) $$b; done
 
 lint: $(STAMP)
