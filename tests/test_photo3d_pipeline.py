@@ -92,6 +92,25 @@ def test_bad_inputs_give_clear_errors_or_sensible_results():
         make_photo3d(image, None, model="no-such-model")
 
 
+def test_a_callers_own_inpainter_fills_the_synthesis_region():
+    image, depth = box_photo()
+    calls = []
+
+    def paint_green(rgb, hole, disparity, background):
+        calls.append((rgb.shape, hole.shape, disparity.shape, background.shape))
+        assert hole.dtype == bool and hole.any()
+        return np.where(hole[..., None], np.uint8([0, 255, 0]), rgb)
+
+    photo = make_photo3d(image, depth, frames=4, inpaint=paint_green)
+    assert photo.inpainter == "paint_green" and len(calls) == 1
+    layers = photo.layers
+    assert calls[0] == (layers.image.shape, *(layers.shape,) * 3)
+    region = layers.synthesis
+    assert region.any()
+    assert (layers.background_rgb[region] == [0, 255, 0]).all()
+    np.testing.assert_array_equal(layers.background_rgb[~region], layers.image[~region])
+
+
 def test_subject_mask_adds_a_cut_where_depth_has_none():
     image, _ = box_photo()
     mask = np.zeros(image.shape[:2], bool)

@@ -37,6 +37,19 @@ def _unchanged(rgb, hole, disparity, background):
     return rgb
 
 
+def revealed_background(sample: dict) -> np.ndarray:
+    """bool (H, W): where the engine's background layer is what a moved camera would see
+    behind the photo's surface: it lies farther by :data:`REVEAL_MARGIN`, or the photo shows
+    sky there (so does the background layer).
+
+    Elsewhere the background layer repeats the photo (a wall corner is in both) and is no
+    answer for what the foreground hides. ``sample`` has the depth/valid and background_*
+    keys of :func:`monocle.synth.render_sample`.
+    """
+    behind = sample["background_depth"] > REVEAL_MARGIN * sample["depth"]
+    return (sample["background_valid"] & behind) | ~sample["valid"]
+
+
 def training_example(sample: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(input (6,H,W), target (3,H,W) in [0,1], loss mask (1,H,W)) of one synth sample.
 
@@ -47,10 +60,7 @@ def training_example(sample: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Te
     z, _ = planar_depth(DepthMap(sample["depth"], "metric", valid=sample["valid"]), size)
     path = camera_path("circle", sample["K"], near_depth=float(z.min()))
     layers = build_layers(sample["rgb"], z, sample["K"], path, margin=0, inpainter=_unchanged)
-    reveals = sample["background_valid"] & (
-        sample["background_depth"] > REVEAL_MARGIN * sample["depth"]
-    )
-    mask = layers.hole & (reveals | ~sample["valid"])
+    mask = layers.hole & revealed_background(sample)
     inputs = network_input(
         sample["rgb"], layers.hole, layers.disparity, layers.background_disparity
     )[0]

@@ -19,7 +19,12 @@ from monocle.apps.photo3d.depth_input import (
     subject_mask,
 )
 from monocle.apps.photo3d.edges import DEPTH_THRESHOLD
-from monocle.apps.photo3d.layers import LayeredDepth, build_layers, classical_inpainter
+from monocle.apps.photo3d.layers import (
+    Inpainter,
+    LayeredDepth,
+    build_layers,
+    classical_inpainter,
+)
 from monocle.apps.photo3d.mesh import Mesh, build_mesh, export_mesh
 from monocle.apps.photo3d.paths import DEFAULT_FPS, DEFAULT_FRAMES, CameraPath, camera_path
 from monocle.apps.photo3d.render_torch import Frame, TorchRenderer
@@ -40,7 +45,7 @@ class Photo3D:
         mesh: the textured mesh in the source camera's frame.
         path: the camera path.
         depth_source: where the depth came from, in words.
-        inpainter: "classical" or "learned".
+        inpainter: "classical", "learned", or the name of a caller's own inpainter.
         notes: things a user should know (an empty mask, no discontinuity...).
         seconds: wall time of each stage.
     """
@@ -60,14 +65,17 @@ class Photo3D:
         return self.image.shape[:2]  # type: ignore[return-value]
 
 
-def resolve_inpainter(name: str) -> tuple[Callable, str]:
-    """(inpainter, its name) for ``name`` in :data:`INPAINTERS`.
+def resolve_inpainter(name: str | Inpainter) -> tuple[Inpainter, str]:
+    """(inpainter, its name) for ``name`` in :data:`INPAINTERS`, or a caller's own callable
+    (its ``__name__``, else its class name).
 
     "auto" picks the learned network only when its shipped metadata says it beat the classical
     method on the benchmark (``"default": true``), else OpenCV's Telea inpainting.
     """
     from monocle.apps.photo3d import inpaint_net
 
+    if callable(name):
+        return name, getattr(name, "__name__", type(name).__name__)
     if name not in INPAINTERS:
         raise ValueError(f"unknown inpainter {name!r}; choose one of {', '.join(INPAINTERS)}")
     if name == "classical" or (name == "auto" and not inpaint_net.shipped_is_default()):
@@ -86,7 +94,7 @@ def make_photo3d(
     frames: int = DEFAULT_FRAMES,
     fps: float = DEFAULT_FPS,
     amplitude: float = 1.0,
-    inpaint: str = "auto",
+    inpaint: str | Inpainter = "auto",
     threshold: float = DEPTH_THRESHOLD,
     sharpen: bool | None = None,
     simplify: bool = True,
@@ -101,7 +109,11 @@ def make_photo3d(
         mask: optional subject mask (bool (H, W) array or image file, white = subject); its
             outline is always a depth discontinuity.
         path: camera path, one of :data:`.paths.PATHS`; ``frames``, ``fps``, ``amplitude``.
-        inpaint: "auto", "classical" or "learned" colour inpainting.
+        inpaint: "auto", "classical" or "learned" colour inpainting, or your own callable
+            ``(rgb, hole, disparity, background_disparity) -> rgb`` on the padded grid (uint8
+            (H, W, 3), bool (H, W), two float (H, W) disparities). ``hole`` is the synthesis
+            region plus the foreground beside it, blanked so that no fill copies it; the
+            result is kept on the synthesis region.
         threshold: disparity step of a discontinuity (methods.md §2).
         sharpen: snap pixels floating between layers before cutting; None (default) sharpens
             predicted, relative and disparity depth (soft network edges) and leaves metric
