@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from monocle.data import DatasetError, FolderDataset, SyntheticFolderDataset, decode_normals
+from monocle.data import (
+    DatasetError,
+    FolderDataset,
+    SyntheticFolderDataset,
+    build_dataset,
+    decode_normals,
+)
 from monocle.io import write_depth, write_image
 from test_data_fixtures import rgb_pattern, write_image_depth_folder, write_synth_folder
 
@@ -121,9 +127,12 @@ def test_synth_folder_refuses_other_versions_and_missing_parts(tmp_path):
         SyntheticFolderDataset(tmp_path / "v2")
     write_synth_folder(tmp_path / "v1", count=1)
     (tmp_path / "v1" / "000000.normals.png").unlink()
-    dataset = SyntheticFolderDataset(tmp_path / "v1")
+    dataset = SyntheticFolderDataset(tmp_path / "v1", extras=("normals",))
     with pytest.raises(DatasetError, match=r"000000.normals.png: missing.*leave the part out"):
         dataset[0]
-    assert "normals" not in SyntheticFolderDataset(tmp_path / "v1", extras=())[0]
+    plain = SyntheticFolderDataset(tmp_path / "v1")[0]  # by default no extras load
+    assert set(plain) == {"image", "depth", "valid", "K", "meta"}
+    one = build_dataset(f"synth_folder:{tmp_path / 'v1'}?extras=segmentation")[0]
+    assert set(one) - set(plain) == {"segmentation"}
     with pytest.raises(DatasetError, match=r"monocle_synth.json: not found"):
         SyntheticFolderDataset(tmp_path)
