@@ -217,6 +217,12 @@ def test_evaluate_matches_hand_numbers():
     assert by_category["a"]["n_images"] == 2 and by_category["b"]["n_images"] == 1
     aligned = evaluate(baseline, items, align="median")
     assert all(r["abs_rel"] == pytest.approx(0, abs=1e-6) for r in aligned.rows)
+    # An all-sky image (no valid ground truth) gives a skipped row, aligned or not.
+    sky = dict(items[0], valid=torch.zeros(1, 8, 10, dtype=torch.bool), meta={"id": "sky"})
+    for align in ("none", "median"):
+        accumulator = evaluate(baseline, [*items, sky], align=align)
+        assert accumulator.rows[-1]["n_valid"] == 0
+        assert accumulator.summary()["n_images"] == 3
 
 
 def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, capsys):

@@ -79,8 +79,12 @@ def evaluate(
         item = dataset[index]
         gt = DepthMap(item["depth"][0].numpy(), kind="metric", valid=item["valid"][0].numpy())
         pred = predictor.infer(item["image"], K=item["K"].numpy())
+        scored = gt.valid & pred.valid
         if align != "none":
-            pred = pred.aligned_to(gt, align, depth_cap=depth_cap or rules.max_depth)
+            if np.count_nonzero(scored) >= 2:
+                pred = pred.aligned_to(gt, align, depth_cap=depth_cap or rules.max_depth)
+            else:  # nothing to fit a scale to (an all-sky photo): a row with no valid pixel
+                scored = np.zeros_like(scored)
         elif pred.kind != "metric":
             raise ValueError(
                 f"the model predicts {pred.kind} depth, which has no metric scale; "
@@ -91,7 +95,7 @@ def evaluate(
         accumulator.add(
             pred.values,
             gt.values,
-            gt.valid & pred.valid,
+            scored,
             id=meta.get("id", index),
             category=meta.get("category") or meta.get("dataset", "all"),
         )
