@@ -258,7 +258,7 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 @pytest.mark.parametrize(
     ("name", "architecture", "stages"),
     [
-        ("default", "sanet_mbv2", ["default_stage6"]),
+        ("default", "sanet_mbv2", ["default_stage7", "default_stage8"]),
         ("fast", "fastdepth", ["fast_stage5"]),
     ],
 )
