@@ -111,9 +111,10 @@ def make_photo3d(
         path: camera path, one of :data:`.paths.PATHS`; ``frames``, ``fps``, ``amplitude``.
         inpaint: "auto", "classical" or "learned" colour inpainting, or your own callable
             ``(rgb, hole, disparity, background_disparity) -> rgb`` on the padded grid (uint8
-            (H, W, 3), bool (H, W), two float (H, W) disparities). ``hole`` is the synthesis
-            region plus the foreground beside it, blanked so that no fill copies it; the
-            result is kept on the synthesis region.
+            (H, W, 3), bool (H, W), two float (H, W) disparities). ``hole`` marks what it must
+            treat as unknown: the synthesis region plus the foreground beside it, so that no
+            fill copies the foreground behind itself; the result is kept on the synthesis
+            region.
         threshold: disparity step of a discontinuity (methods.md §2).
         sharpen: snap pixels floating between layers before cutting; None (default) sharpens
             predicted, relative and disparity depth (soft network edges) and leaves metric
