@@ -259,7 +259,7 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
     ("name", "architecture", "stages"),
     [
         ("default", "sanet_mbv2", ["default_stage7", "default_stage8"]),
-        ("fast", "fastdepth", ["fast_stage5"]),
+        ("fast", "fastdepth", ["fast_stage5", "fast_stage6"]),
     ],
 )
 def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stages):
