@@ -258,8 +258,8 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 @pytest.mark.parametrize(
     ("name", "architecture", "stages"),
     [
-        ("default", "sanet_mbv2", ["default_stage7", "default_stage8", "default_stage9"]),
-        ("fast", "fastdepth", ["fast_stage5", "fast_stage6", "fast_stage7"]),
+        ("default", "sanet_mbv2", [f"default_stage{i}" for i in range(7, 12)]),
+        ("fast", "fastdepth", [f"fast_stage{i}" for i in range(5, 11)]),
     ],
 )
 def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stages):
