@@ -1,8 +1,11 @@
 """int8: onnxruntime static QDQ quantisation, per-channel weights, calibrated on pixels.
 
 Activations are uint8 and weights int8 (onnxruntime's fast path on x86 and ARM); activation
-ranges come from running the fp32 graph on calibration images (MinMax), fed exactly as a runtime
-feeds them: uint8 RGB at the model's input size.
+ranges come from running the fp32 graph on calibration images, fed exactly as a runtime feeds
+them: uint8 RGB at the model's input size. Each range spans the 0.001st to 99.999th percentile
+of the values seen rather than their minimum and maximum: a few outliers then no longer stretch
+a range and coarsen its 256 steps for every other value (on 96 held-out rooms, MinMax cost the
+shipped `default` 1.1 points of δ1 against fp32, percentiles 0.5; docs/edge.md).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 # Held-out seeds: training recipes draw synth scenes from small seeds.
 CALIBRATION_SEED = 1_000_000
+CALIBRATION_PERCENTILE = 99.999
 
 
 def _fit(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -111,6 +115,7 @@ def quantize_int8(
             per_channel=True,
             activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
-            calibrate_method=CalibrationMethod.MinMax,
+            calibrate_method=CalibrationMethod.Percentile,
+            extra_options={"CalibPercentile": CALIBRATION_PERCENTILE},
         )
     return Path(target)
