@@ -98,3 +98,34 @@ def test_calibration_images_from_folder_are_centre_cropped_pixels(tmp_path):
 def test_synth_calibration_renders_at_the_input_size():
     (image,) = calibration_images(None, 1, (48, 64))
     assert image.dtype == np.uint8 and image.shape == (3, 48, 64) and image.std() > 5
+
+
+def test_int8_activation_ranges_ignore_rare_outliers(tmp_path):
+    """One bright pixel in 16 calibration images must not set the range of every value: the
+    input's quantisation scale follows the bulk of the pixels (0..20), not the outlier (255)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from monocle.export.quantize import quantize_int8
+
+    weight = numpy_helper.from_array(np.ones((1, 3, 1, 1), np.float32), "weight")
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["image"], ["pixels"], to=TensorProto.FLOAT),
+            helper.make_node("Conv", ["pixels", "weight"], ["depth"]),
+        ],
+        "sum_of_channels",
+        [helper.make_tensor_value_info("image", TensorProto.UINT8, [1, 3, 128, 160])],
+        [helper.make_tensor_value_info("depth", TensorProto.FLOAT, [1, 1, 128, 160])],
+        initializer=[weight],
+    )
+    source = tmp_path / "fp32.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), source)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 21, (3, 128, 160), dtype=np.uint8) for _ in range(16)]
+    images[0][:, 0, 0] = 255
+    quantized = onnx.load(quantize_int8(source, tmp_path / "int8.onnx", images))
+    scales = {t.name: numpy_helper.to_array(t) for t in quantized.graph.initializer}
+    (node,) = [n for n in quantized.graph.node
+               if n.op_type == "QuantizeLinear" and n.input[0] == "pixels"]  # fmt: skip
+    scale = float(scales[node.input[1]])
+    assert 20 / 255 * 0.9 < scale < 20 / 255 * 1.2  # MinMax would give 255 / 255 = 1
