@@ -122,11 +122,11 @@ def test_canonical_focal_model_reads_its_scale_from_K(checkpoint, tmp_path):
     canonical = load_checkpoint(path, canonical_focal=100.0)
     assert canonical.pretrained_cfg.canonical_focal == 100.0
     plain, scaled = Predictor(model, device="cpu"), Predictor(canonical, device="cpu")
-    image = np.random.default_rng(1).integers(0, 255, (120, 160, 3), np.uint8)
-    working_width = plain.working_size(image.shape[:2])[1]
-    assert working_width == 320  # unet_r18 works at 240x320: this image is upsampled 2x
+    image = np.random.default_rng(1).integers(0, 255, (128, 160, 3), np.uint8)
+    # unet_r18 works at 240x320 rounded to its multiple of 32: this image is upsampled 2x.
+    assert plain.working_size(image.shape[:2]) == (256, 320)
     # A focal of 100 px at the working size is the canonical camera: no change.
-    K = np.array([[50.0, 0, 80], [0, 50.0, 60], [0, 0, 1]], np.float32)
+    K = np.array([[50.0, 0, 80], [0, 50.0, 64], [0, 0, 1]], np.float32)
     reference = plain.infer(image).values
     np.testing.assert_allclose(scaled.infer(image, K=K).values, reference, rtol=1e-6)
     np.testing.assert_allclose(scaled.infer(image).values, reference, rtol=1e-6)
@@ -140,6 +140,20 @@ def test_canonical_focal_model_reads_its_scale_from_K(checkpoint, tmp_path):
     recipe = load_recipe(overrides=[f"model.init_weights={path}", "model.name=fastdepth"])
     with pytest.raises(ValueError, match=r"'unet_r18' model but model\.name is 'fastdepth'"):
         DepthModule(recipe)
+
+
+def test_a_stretched_working_size_reads_the_geometric_mean_focal(checkpoint):
+    path, model = checkpoint
+    plain = Predictor(model, device="cpu")
+    scaled = Predictor(load_checkpoint(path, canonical_focal=100.0), device="cpu")
+    image = np.random.default_rng(2).integers(0, 255, (100, 160, 3), np.uint8)
+    # The multiple of 32 stretches the picture 2.24x vertically and 2.2x horizontally.
+    assert plain.working_size(image.shape[:2]) == (224, 352)
+    K = np.array([[50.0, 0, 80], [0, 50.0, 50], [0, 0, 1]], np.float32)
+    # sqrt(50 * 2.2 * 50 * 2.24) = 110.996 px against the canonical 100 (not 50 * 2.2 = 110).
+    np.testing.assert_allclose(
+        scaled.infer(image, K=K).values, 1.10996 * plain.infer(image).values, rtol=1e-4
+    )
 
 
 class ColumnBackend:

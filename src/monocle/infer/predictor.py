@@ -32,6 +32,19 @@ def working_size(
     )
 
 
+def working_focal(K: np.ndarray, image_size: tuple[int, int], size: tuple[int, int]) -> float:
+    """The focal length in pixels of the working size ``size`` for an image of ``image_size``
+    with intrinsics ``K``.
+
+    Rounding the working size to the model's multiple stretches the two axes differently (a
+    4:3 photo becomes 128x160, 6.7% wider than tall), and a stretched picture has no single
+    focal. The geometric mean of the two axes' focals is the one of a picture with the same
+    pixel area; the horizontal focal alone made every 4:3 photo's depth about 6% too near.
+    """
+    scale_y, scale_x = size[0] / image_size[0], size[1] / image_size[1]
+    return math.sqrt(float(K[0, 0]) * scale_x * float(K[1, 1]) * scale_y)
+
+
 class Predictor:
     """Runs a depth network on images of any size and returns :class:`DepthMap` s.
 
@@ -111,8 +124,7 @@ class Predictor:
                     K = None if Ks is None else Ks[i]
                     depth = DepthMap(values, kind=self.kind, unit=unit, K=K)
                     if depth.K is not None and self.cfg.canonical_focal is not None:
-                        # The focal in pixels of the working size the network saw.
-                        focal = float(depth.K[0, 0]) * size[1] / rgbs[i].shape[1]
+                        focal = working_focal(depth.K, rgbs[i].shape[:2], size)
                         depth.values = depth.values * np.float32(self.cfg.depth_scale(focal))
                     results[i] = depth
         return results  # type: ignore[return-value]
