@@ -105,8 +105,10 @@ def test_canonical_camera_model_scales_with_K_through_onnxruntime(tmp_path):
     assert exported.cfg == model.pretrained_cfg
     image = np.random.default_rng(0).integers(0, 256, (*TRACE, 3), dtype=np.uint8)
     K = np.array([[100.0, 0, 40], [0, 100.0, 32], [0, 0, 1]])
-    # The focal the network sees is the photo's, rescaled to the working width.
-    scale = 100.0 * eager.working_size(TRACE)[1] / TRACE[1] / 50.0
+    # The focal the network sees is the photo's rescaled to the working size, 64x64 for this
+    # 64x80 photo: the axes scale by 1 and 0.8, so the geometric mean, 100 * sqrt(0.8) px.
+    assert eager.working_size(TRACE) == (64, 64)
+    scale = 100.0 * 0.8**0.5 / 50.0
     expected = scale * eager.infer(image).values
     np.testing.assert_allclose(eager.infer(image, K=K).values, expected, rtol=1e-6)
     np.testing.assert_allclose(exported.infer(image, K=K).values, expected, rtol=1e-4)
