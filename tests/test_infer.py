@@ -94,10 +94,16 @@ def test_average_checkpoints_is_the_mean_and_refuses_mixed_architectures(checkpo
         average_checkpoints([path, other], other.with_suffix(".json"))
 
 
-def test_working_size_keeps_aspect_and_pixel_count():
+def test_working_size_keeps_aspect_and_the_trained_short_side():
     assert working_size((3000, 4000), (240, 320), 32) == (256, 320)
     assert working_size((4000, 3000), (240, 320), 32) == (320, 256)
     assert working_size((240, 320), (240, 320), 16) == (240, 320)
+    # 16:9 keeps its 128 rows: 128 x 227.6 -> 128x224 (a fixed pixel count gave 96x192).
+    assert working_size((1080, 1920), (128, 160), 32) == (128, 224)
+    assert working_size((500, 741), (128, 160), 32) == (128, 192)
+    # A panorama is held to 4x the trained pixel count: sqrt(4 * 20480 / 40000) = 1.431.
+    assert working_size((10, 4000), (128, 160), 32) == (32, 5728)
+    assert working_size((1, 1), (128, 160), 32) == (128, 128)
 
 
 def test_predictor_any_size_batch_equals_single(checkpoint):
@@ -122,11 +128,12 @@ def test_canonical_focal_model_reads_its_scale_from_K(checkpoint, tmp_path):
     canonical = load_checkpoint(path, canonical_focal=100.0)
     assert canonical.pretrained_cfg.canonical_focal == 100.0
     plain, scaled = Predictor(model, device="cpu"), Predictor(canonical, device="cpu")
-    image = np.random.default_rng(1).integers(0, 255, (128, 160, 3), np.uint8)
-    # unet_r18 works at 240x320 rounded to its multiple of 32: this image is upsampled 2x.
+    image = np.random.default_rng(1).integers(0, 255, (120, 160, 3), np.uint8)
+    # unet_r18 works at a short side of 240, rounded to its multiple of 32: 2.133x tall, 2x wide.
     assert plain.working_size(image.shape[:2]) == (256, 320)
     # A focal of 100 px at the working size is the canonical camera: no change.
-    K = np.array([[50.0, 0, 80], [0, 50.0, 64], [0, 0, 1]], np.float32)
+    f = 100.0 / np.sqrt(256 / 120 * 320 / 160)
+    K = np.array([[f, 0, 80], [0, f, 60], [0, 0, 1]], np.float32)
     reference = plain.infer(image).values
     np.testing.assert_allclose(scaled.infer(image, K=K).values, reference, rtol=1e-6)
     np.testing.assert_allclose(scaled.infer(image).values, reference, rtol=1e-6)
@@ -147,12 +154,12 @@ def test_a_stretched_working_size_reads_the_geometric_mean_focal(checkpoint):
     plain = Predictor(model, device="cpu")
     scaled = Predictor(load_checkpoint(path, canonical_focal=100.0), device="cpu")
     image = np.random.default_rng(2).integers(0, 255, (100, 160, 3), np.uint8)
-    # The multiple of 32 stretches the picture 2.24x vertically and 2.2x horizontally.
-    assert plain.working_size(image.shape[:2]) == (224, 352)
+    # The multiple of 32 stretches the picture 2.56x vertically and 2.4x horizontally.
+    assert plain.working_size(image.shape[:2]) == (256, 384)
     K = np.array([[50.0, 0, 80], [0, 50.0, 50], [0, 0, 1]], np.float32)
-    # sqrt(50 * 2.2 * 50 * 2.24) = 110.996 px against the canonical 100 (not 50 * 2.2 = 110).
+    # sqrt(50 * 2.4 * 50 * 2.56) = 123.935 px against the canonical 100 (not 50 * 2.4 = 120).
     np.testing.assert_allclose(
-        scaled.infer(image, K=K).values, 1.10996 * plain.infer(image).values, rtol=1e-4
+        scaled.infer(image, K=K).values, 1.23935 * plain.infer(image).values, rtol=1e-4
     )
 
 

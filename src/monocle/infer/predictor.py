@@ -14,18 +14,28 @@ from monocle.depthmap import DepthMap
 from monocle.infer.backends import Backend, TorchBackend, output_unit
 from monocle.io import read_image
 
+#: Largest working size, in multiples of the pixel count a model was trained at (a 3.3:1
+#: KITTI frame needs 2.6x at a 128x160 model's short side).
+MAX_PIXELS_FACTOR = 4
+
 
 def working_size(
     image_size: tuple[int, int], input_size: tuple[int, int], multiple: int
 ) -> tuple[int, int]:
     """The size an image is resized to before the network sees it.
 
-    Keeps the image's aspect ratio and the pixel count the model was trained at, rounded to the
-    model's size multiple: a model trained on 240x320 sees a 3000x4000 photo at 240x320 and a
-    portrait photo at 320x240.
+    Keeps the image's aspect ratio with its short side at the short side the model was trained
+    at, each side rounded to the model's size multiple (Depth Anything and MiDaS size their
+    inputs the same way): a model trained at 128x160 sees a 4:3 photo at 128x160, a 16:9 frame
+    at 128x224 and a portrait photo at 160x128. Holding the pixel count instead squeezed wide
+    frames into fewer rows than training ever showed (16:9 at 96x192). Panoramas are held to
+    :data:`MAX_PIXELS_FACTOR` times the trained pixel count, so a 1x1000 strip cannot ask for
+    a 128x128000 input.
     """
     h, w = image_size
-    scale = math.sqrt(input_size[0] * input_size[1] / (h * w))
+    scale = min(input_size) / min(h, w)
+    budget = MAX_PIXELS_FACTOR * input_size[0] * input_size[1]
+    scale = min(scale, math.sqrt(budget / (h * w)))
     return (
         max(multiple, round(h * scale / multiple) * multiple),
         max(multiple, round(w * scale / multiple) * multiple),
@@ -48,9 +58,9 @@ def working_focal(K: np.ndarray, image_size: tuple[int, int], size: tuple[int, i
 class Predictor:
     """Runs a depth network on images of any size and returns :class:`DepthMap` s.
 
-    The image is resized (aspect kept, antialiased) to the pixel count the model was trained
-    at, rounded back to 8-bit pixels, handed to the backend, and the prediction is resized back
-    to the image's own size.
+    The image is resized (aspect kept, antialiased) to the short side the model was trained
+    at (:func:`working_size`), rounded back to 8-bit pixels, handed to the backend, and the
+    prediction is resized back to the image's own size.
 
     ``backend``: a :class:`~monocle.infer.backends.Backend` (e.g. ``TorchBackend``,
     ``monocle.export.OnnxBackend``) or a monocle ``nn.Module``, which is wrapped in a
