@@ -20,7 +20,7 @@ from monocle.models.config import PretrainedConfig
 
 METADATA_KEY = "monocle"
 METADATA_FORMAT = "monocle-onnx"
-# A foreign model with dynamic height/width is fed images of this pixel count.
+# A foreign model with dynamic height/width is fed images with a short side of 384 (as MiDaS).
 FOREIGN_INPUT_SIZE = (384, 384)
 _INPUT_DTYPES = {"tensor(uint8)": np.uint8, "tensor(float)": np.float32,
                  "tensor(float16)": np.float16}  # fmt: skip
