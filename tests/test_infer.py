@@ -101,8 +101,10 @@ def test_working_size_keeps_aspect_and_the_trained_short_side():
     # 16:9 keeps its 128 rows: 128 x 227.6 -> 128x224 (a fixed pixel count gave 96x192).
     assert working_size((1080, 1920), (128, 160), 32) == (128, 224)
     assert working_size((500, 741), (128, 160), 32) == (128, 192)
-    # A panorama is held to 4x the trained pixel count: sqrt(4 * 20480 / 40000) = 1.431.
-    assert working_size((10, 4000), (128, 160), 32) == (32, 5728)
+    # Wider frames are held to 1.5x the trained pixel count: KITTI's 375x1242 at
+    # sqrt(1.5 * 20480 / 465750) = 0.2568 is 96.3 x 319.0, and a strip of 10x4000 at 0.8764.
+    assert working_size((375, 1242), (128, 160), 32) == (96, 320)
+    assert working_size((10, 4000), (128, 160), 32) == (32, 3520)
     assert working_size((1, 1), (128, 160), 32) == (128, 128)
 
 

@@ -14,9 +14,10 @@ from monocle.depthmap import DepthMap
 from monocle.infer.backends import Backend, TorchBackend, output_unit
 from monocle.io import read_image
 
-#: Largest working size, in multiples of the pixel count a model was trained at (a 3.3:1
-#: KITTI frame needs 2.6x at a 128x160 model's short side).
-MAX_PIXELS_FACTOR = 4
+#: Largest working size, in multiples of the pixel count a model was trained at. A 16:9 frame
+#: at the trained short side needs 1.4x; wider frames get fewer rows instead (a 3.3:1 KITTI
+#: frame runs at 96x320, not 128x416, which scored lower on synthetic 3.3:1 streets).
+MAX_PIXELS_FACTOR = 1.5
 
 
 def working_size(
@@ -28,9 +29,9 @@ def working_size(
     at, each side rounded to the model's size multiple (Depth Anything and MiDaS size their
     inputs the same way): a model trained at 128x160 sees a 4:3 photo at 128x160, a 16:9 frame
     at 128x224 and a portrait photo at 160x128. Holding the pixel count instead squeezed wide
-    frames into fewer rows than training ever showed (16:9 at 96x192). Panoramas are held to
-    :data:`MAX_PIXELS_FACTOR` times the trained pixel count, so a 1x1000 strip cannot ask for
-    a 128x128000 input.
+    frames into fewer rows than training ever showed (16:9 at 96x192). Wider frames are held
+    to :data:`MAX_PIXELS_FACTOR` times the trained pixel count, so a 1x1000 strip cannot ask
+    for a 128x128000 input.
     """
     h, w = image_size
     scale = min(input_size) / min(h, w)
