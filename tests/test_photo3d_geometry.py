@@ -14,7 +14,7 @@ from monocle.apps.photo3d import (
     find_cuts,
     sharpen_disparity,
 )
-from monocle.apps.photo3d.edges import OFFSETS, Cuts, step_excess
+from monocle.apps.photo3d.edges import OFFSETS, Cuts, snap_edges_to_colour, step_excess
 from monocle.apps.photo3d.layers import synthesis_region
 from monocle.apps.photo3d.mesh import sample_links
 from photo3d_checks import edge_pairs, footprints, joined_pairs, layer_faces, t_junctions
@@ -69,6 +69,44 @@ def test_sharpen_snaps_floating_pixel_and_keeps_thin_object():
     np.testing.assert_array_equal(sharpen_disparity(pole), pole)
     slope = np.tile(np.arange(7, dtype=np.float32) * 0.2, (5, 1))
     np.testing.assert_array_equal(sharpen_disparity(slope), slope)
+
+
+def sharpened_and_snapped(soft, image):
+    sharp = sharpen_disparity(soft)
+    return sharp, snap_edges_to_colour(sharp, image, sharp != soft)
+
+
+def test_snap_moves_a_soft_depth_edge_onto_the_colour_edge():
+    image = np.full((16, 24, 3), 40, np.uint8)
+    image[:, 10:] = 200  # the person (dark) ends at column 10
+    soft = np.ones((16, 24), np.float32)
+    soft[:, :11] = 3.0
+    soft[:, 11:13] = [2.6, 1.3]  # predicted depth blurs the edge over columns 11 and 12
+    sharp, snapped = sharpened_and_snapped(soft, image)
+    np.testing.assert_array_equal(sharp[:, :12], 3.0)  # sharpening cuts in the blur's middle
+    np.testing.assert_array_equal(snapped[:, :10], 3.0)  # snapping cuts where the colour does
+    np.testing.assert_array_equal(snapped[:, 10:], 1.0)
+    # Without a colour edge to follow, the sharpened edge stays where it is...
+    flat = np.full((16, 24, 3), 120, np.uint8)
+    np.testing.assert_array_equal(sharpened_and_snapped(soft, flat)[1], sharp)
+    # ...and a crisp depth edge is never moved, colours or not.
+    crisp = np.where(np.arange(24) < 13, 3.0, 1.0).astype(np.float32)[None].repeat(16, 0)
+    np.testing.assert_array_equal(sharpened_and_snapped(crisp, image)[1], crisp)
+
+
+def test_snap_pulls_a_blurred_disc_back_to_its_colours_with_existing_values_only():
+    rng = np.random.default_rng(0)
+    rows, cols = np.mgrid[0:40, 0:40]
+    disc = (rows - 20) ** 2 + (cols - 20) ** 2 < 10**2
+    image = np.where(disc[..., None], 50, 190) + rng.integers(-20, 21, (40, 40, 3))
+    # Predicted depth: the disc too big, off-centre, and its edge blurred over 3 pixels.
+    radius = np.hypot(rows - 20, cols - 21.5)
+    soft = (1.0 + 1.5 * np.clip((13.5 - radius) / 3, 0, 1)).astype(np.float32)
+    sharp, snapped = sharpened_and_snapped(soft, image.astype(np.uint8))
+    assert set(np.unique(snapped)) <= set(np.unique(sharp))
+    wrong_before = int(((sharp > 2) != disc).sum())
+    wrong_after = int(((snapped > 2) != disc).sum())
+    assert wrong_before > 100 and wrong_after < wrong_before / 4, (wrong_before, wrong_after)
 
 
 def test_poisson_fill_extends_background_plane_and_ignores_foreground():

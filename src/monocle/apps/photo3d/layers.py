@@ -24,6 +24,7 @@ from monocle.apps.photo3d.edges import (
     neighbour,
     normalized_disparity,
     sharpen_disparity,
+    snap_edges_to_colour,
 )
 from monocle.apps.photo3d.fill import (
     INPAINT_RADIUS,
@@ -222,7 +223,8 @@ def build_layers(
             pixels, overriding what ``path`` implies (0 without a path).
         threshold: disparity step that makes a discontinuity (methods.md §2).
         subject: optional bool (H, W) subject mask; its boundary is always cut.
-        sharpen: snap pixels floating between layers (see :func:`.sharpen_disparity`).
+        sharpen: snap pixels floating between layers (see :func:`.sharpen_disparity`), then
+            move depth edges onto colour edges (see :func:`.snap_edges_to_colour`).
         inpainter: colour inpainting of the synthesis region.
     """
     subject = np.zeros(depth.shape, dtype=bool) if subject is None else subject
@@ -232,7 +234,9 @@ def build_layers(
     z_scale = 3.0 * float(depth.min())
     disparity = normalized_disparity(depth)
     if sharpen:
-        disparity = sharpen_disparity(disparity, threshold)
+        soft = disparity
+        disparity = sharpen_disparity(soft, threshold)
+        disparity = snap_edges_to_colour(disparity, image, disparity != soft, threshold)
     cuts = find_cuts(disparity, threshold, subject=subject)
     reach = edge_reach(disparity, cuts, path, K, z_scale, radius)
     radius = int(reach.max())

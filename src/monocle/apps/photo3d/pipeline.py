@@ -116,9 +116,11 @@ def make_photo3d(
             fill copies the foreground behind itself; the result is kept on the synthesis
             region.
         threshold: disparity step of a discontinuity (methods.md §2).
-        sharpen: snap pixels floating between layers before cutting; None (default) sharpens
-            predicted, relative and disparity depth (soft network edges) and leaves metric
-            depth as it is (a sensor's or renderer's sliver pixels are real surfaces).
+        sharpen: snap pixels floating between layers before cutting and move the soft
+            edges onto the photo's colour edges (:func:`.snap_edges_to_colour`); None
+            (default) sharpens predicted, relative and disparity depth (soft network edges)
+            and leaves metric depth as it is (a sensor's or renderer's sliver pixels are real
+            surfaces).
         simplify: merge flat regions of the mesh, as far as ``path`` cannot show (fewer
             triangles, same silhouettes).
         layered: False builds the naive single uncut mesh (a baseline, no inpainting).
