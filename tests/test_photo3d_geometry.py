@@ -94,6 +94,20 @@ def test_snap_moves_a_soft_depth_edge_onto_the_colour_edge():
     np.testing.assert_array_equal(sharpened_and_snapped(crisp, image)[1], crisp)
 
 
+def test_layers_of_soft_depth_are_cut_where_the_colour_changes():
+    image = np.full((16, 24, 3), 40, np.uint8)
+    image[:, 10:] = 200
+    soft = np.ones((16, 24), np.float32)
+    soft[:, :11] = 3.0
+    soft[:, 11:13] = [2.6, 1.3]
+    depth = 3.0 / soft  # normalised disparity 3 z_min / z is ``soft`` again
+    K = default_intrinsics(depth.shape)
+    layers = build_layers(image, depth, K, radius=0, margin=0)
+    assert layers.cuts.pairs["right"][:, 9].all() and layers.cuts.pairs["right"].sum() == 16
+    unsharpened = build_layers(image, depth, K, radius=0, margin=0, sharpen=False)
+    assert not unsharpened.cuts.pairs["right"][:, 9].any()
+
+
 def test_snap_pulls_a_blurred_disc_back_to_its_colours_with_existing_values_only():
     rng = np.random.default_rng(0)
     rows, cols = np.mgrid[0:40, 0:40]
