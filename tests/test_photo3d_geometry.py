@@ -76,12 +76,18 @@ def sharpened_and_snapped(soft, image):
     return sharp, snap_edges_to_colour(sharp, image, sharp != soft)
 
 
-def test_snap_moves_a_soft_depth_edge_onto_the_colour_edge():
+def soft_edge_scene():
+    """A dark person ending at column 10 and predicted disparity blurred over columns 11-12."""
     image = np.full((16, 24, 3), 40, np.uint8)
-    image[:, 10:] = 200  # the person (dark) ends at column 10
+    image[:, 10:] = 200
     soft = np.ones((16, 24), np.float32)
     soft[:, :11] = 3.0
-    soft[:, 11:13] = [2.6, 1.3]  # predicted depth blurs the edge over columns 11 and 12
+    soft[:, 11:13] = [2.6, 1.3]
+    return image, soft
+
+
+def test_snap_moves_a_soft_depth_edge_onto_the_colour_edge():
+    image, soft = soft_edge_scene()
     sharp, snapped = sharpened_and_snapped(soft, image)
     np.testing.assert_array_equal(sharp[:, :12], 3.0)  # sharpening cuts in the blur's middle
     np.testing.assert_array_equal(snapped[:, :10], 3.0)  # snapping cuts where the colour does
@@ -95,11 +101,7 @@ def test_snap_moves_a_soft_depth_edge_onto_the_colour_edge():
 
 
 def test_layers_of_soft_depth_are_cut_where_the_colour_changes():
-    image = np.full((16, 24, 3), 40, np.uint8)
-    image[:, 10:] = 200
-    soft = np.ones((16, 24), np.float32)
-    soft[:, :11] = 3.0
-    soft[:, 11:13] = [2.6, 1.3]
+    image, soft = soft_edge_scene()
     depth = 3.0 / soft  # normalised disparity 3 z_min / z is ``soft`` again
     K = default_intrinsics(depth.shape)
     layers = build_layers(image, depth, K, radius=0, margin=0)

@@ -11,6 +11,7 @@ small image sizes, where one pixel spans a large disparity change.)
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,8 +243,8 @@ def snap_edges_to_colour(
         # Join only a layer that touches the pixel: the median of three layers can be the
         # middle one where it is not adjacent, which would leave an island.
         touching = np.zeros(len(ys), dtype=bool)
-        for ny, nx in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
-            near = d[np.clip(ys + ny, 0, height - 1), np.clip(xs + nx, 0, width - 1)]
+        for (oy, ox), sign in itertools.product(OFFSETS.values(), (1, -1)):
+            near = d[np.clip(ys + sign * oy, 0, height - 1), np.clip(xs + sign * ox, 0, width - 1)]
             touching |= np.abs(near - snapped) <= threshold
         snapped = np.where(touching, snapped, d[ys, xs])
         if np.array_equal(snapped, d[ys, xs]):
