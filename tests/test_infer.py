@@ -281,8 +281,8 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
 @pytest.mark.parametrize(
     ("name", "architecture", "stages"),
     [
-        ("default", "sanet_mbv2", [f"default_stage{i}" for i in range(7, 14)]),
-        ("fast", "fastdepth", [f"fast_stage{i}" for i in range(5, 14)]),
+        ("default", "sanet_mbv2", [f"default_stage{i}" for i in range(7, 16)]),
+        ("fast", "fastdepth", [f"fast_stage{i}" for i in range(5, 17)]),
     ],
 )
 def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stages):
