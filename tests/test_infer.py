@@ -284,7 +284,10 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
         (
             "default",
             "sanet_mbv2",
-            [f"default_stage{i}" for i in [*range(7, 17), 18, 19, 20, *range(23, 30), 31, 33]],
+            [
+                f"default_stage{i}"
+                for i in [*range(7, 17), 18, 19, 20, *range(23, 30), 31, 33, 34, 36, 37]
+            ],
         ),
         ("fast", "fastdepth", [f"fast_stage{i}" for i in range(5, 17)]),
     ],
