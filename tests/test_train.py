@@ -173,7 +173,7 @@ def test_recipe_base_merges_mappings_and_replaces_lists(tmp_path):
 
 
 def test_canonical_focal_model_trains_against_each_cameras_depth(folder, tmp_path):
-    from monocle.train.module import DepthModule
+    from monocle.train.module import DepthModule, camera_outputs
 
     overrides = "model.overrides={output_kind: log_depth, canonical_focal: 100.0}"
     recipe = recipe_for(folder, tmp_path, "canonical", "model.name=fastdepth", overrides)
@@ -183,7 +183,7 @@ def test_canonical_focal_model_trains_against_each_cameras_depth(folder, tmp_pat
     K[1, :2] *= 3  # the second camera has three times the focal length
     with torch.no_grad():
         raw = module.model(image)
-        seen = module.camera_outputs(image, K)
+        seen = camera_outputs(module.model, image, K)
     torch.testing.assert_close(seen["depth"][0], raw["depth"][0] * 0.5)
     torch.testing.assert_close(seen["depth"][1], raw["depth"][1] * 1.5)
     torch.testing.assert_close(seen["log_depth"].exp(), seen["depth"])
@@ -191,3 +191,78 @@ def test_canonical_focal_model_trains_against_each_cameras_depth(folder, tmp_pat
     result = train(recipe)
     config = json.loads((result.run_dir / "last.json").read_text())
     assert config["pretrained_cfg"]["canonical_focal"] == 100.0
+
+
+def test_teacher_terms_target_the_teacher_on_every_pixel():
+    from monocle.losses import berhu_loss
+    from monocle.train.objective import DepthObjective
+    from monocle.train.recipe import LossTerm
+
+    pred = torch.rand(2, 1, 8, 8) + 1
+    teacher = torch.rand(2, 1, 8, 8) + 1
+    batch = {"depth": torch.zeros(2, 1, 8, 8), "valid": torch.zeros(2, 1, 8, 8, dtype=torch.bool)}
+    objective = DepthObjective([LossTerm("berhu"), LossTerm("berhu", weight=0.5, target="teacher")])
+    total, terms = objective({"depth": pred}, batch, epoch=0, step=0, teacher=teacher)
+    # No ground truth anywhere: only the teacher term counts, over all 128 pixels.
+    expected = berhu_loss(pred, teacher, torch.ones_like(pred))
+    assert float(terms["berhu"]) == 0.0 and float(expected) > 0
+    torch.testing.assert_close(terms["berhu_teacher"], expected)
+    torch.testing.assert_close(total, 0.5 * expected)
+    _, same = objective({"depth": teacher}, batch, epoch=0, step=0, teacher=teacher)
+    assert float(same["berhu_teacher"]) == 0.0
+    with pytest.raises(ValueError, match="no teacher depth"):
+        objective({"depth": pred}, batch, epoch=0, step=0)
+    with pytest.raises(ValueError, match=r"target 'labels'.*ground_truth, teacher"):
+        DepthObjective([LossTerm("berhu", target="labels")])
+
+
+def test_distillation_pulls_the_student_towards_a_frozen_teacher(folder, tmp_path):
+    from monocle.checkpoint import load_checkpoint
+    from monocle.models import create_model
+    from monocle.train.datamodule import DepthDataModule
+    from monocle.train.module import DepthModule
+
+    teacher_path = train(recipe_for(folder, tmp_path, "teacher", "trainer.max_epochs=3")).last
+    teacher_weights = load_file(teacher_path)
+    recipe = recipe_for(
+        folder, tmp_path, "student", "model.name=fastdepth", f"teacher={teacher_path}",
+        "losses=[{name: berhu, args: {log: true}, target: teacher}]", "trainer.max_epochs=8",
+        "optim.lr=5e-3", "seed=5",
+    )  # fmt: skip
+    module = DepthModule(recipe)
+    module.train()
+    assert not module.teacher.training and module.model.training
+    assert not any(p.requires_grad for p in module.teacher.parameters())
+    L.seed_everything(recipe.seed, verbose=False)
+    fresh = create_model("fastdepth").eval()
+    result = train(recipe)
+    student = load_checkpoint(result.last).eval()
+    teacher = load_checkpoint(teacher_path).eval()
+    with open(result.run_dir / "logs" / "version_0" / "metrics.csv") as f:
+        rows = [r["train/berhu_teacher"] for r in csv.DictReader(f)]
+    logged = [float(value) for value in rows if value]
+    assert logged[-1] < 0.5 * logged[0]
+    data = DepthDataModule(recipe)
+    data.setup("fit")
+    image = next(iter(data.train_dataloader()))["image"]
+    with torch.no_grad():
+        target = teacher(image)["depth"].log()
+        before = (fresh(image)["depth"].log() - target).abs().mean()
+        after = (student(image)["depth"].log() - target).abs().mean()
+    assert after < 0.75 * before
+    for key, value in load_file(teacher_path).items():  # the teacher stayed as it was
+        torch.testing.assert_close(value, teacher_weights[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["teacher=default"], "no loss term has 'target: teacher'"),
+        (["losses=[{name: berhu, target: teacher}]"], "names no teacher"),
+    ],
+)
+def test_teacher_and_teacher_terms_come_together(folder, tmp_path, extra, message):
+    from monocle.train.module import DepthModule
+
+    with pytest.raises(ValueError, match=message):
+        DepthModule(recipe_for(folder, tmp_path, "mismatch", *extra))

@@ -1,4 +1,5 @@
-"""The LightningModule: a registered model, the recipe's objective, and validation metrics."""
+"""The LightningModule: a registered model, the recipe's objective, and validation metrics;
+with a teacher in the recipe, a frozen trained model whose depth some loss terms target."""
 
 from __future__ import annotations
 
@@ -33,27 +34,43 @@ class DepthModule(L.LightningModule):
             self.model = create_model(recipe.model.name, **recipe.model.overrides)
         self.objective = DepthObjective(recipe.losses, recipe.edge_aware, seed=recipe.seed)
         self.protocol = get_protocol(recipe.protocol)
+        self.teacher = self._load_teacher(recipe)
+
+    def _load_teacher(self, recipe: Recipe) -> torch.nn.Module | None:
+        if (recipe.teacher is None) != (not self.objective.needs_teacher):
+            raise ValueError(
+                "the recipe names a teacher but no loss term has 'target: teacher'"
+                if recipe.teacher
+                else "a loss term has 'target: teacher' but the recipe names no teacher; "
+                "set 'teacher: default' (a shipped model) or a checkpoint path"
+            )
+        if recipe.teacher is None:
+            return None
+        from monocle.infer.loading import load_model
+
+        teacher = load_model(recipe.teacher).eval()
+        teacher.requires_grad_(False)
+        return teacher
+
+    def train(self, mode: bool = True) -> DepthModule:
+        # Lightning switches the whole module to training mode each epoch; the teacher must
+        # keep its BatchNorm statistics and dropout off.
+        super().train(mode)
+        if self.teacher is not None:
+            self.teacher.eval()
+        return self
 
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.model(image)
 
-    def camera_outputs(self, image: torch.Tensor, K: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The model's outputs as depth seen by each image's own camera (intrinsics ``K``,
-        (B,3,3), in pixels of ``image``): a canonical-focal model's depth scales with focal."""
-        outputs = self.model(image)
-        cfg = self.model.pretrained_cfg
-        if cfg.canonical_focal is None:
-            return outputs
-        scale = cfg.depth_scale(K[:, 0, 0].to(outputs["depth"]))[:, None, None, None]
-        outputs = dict(outputs, depth=outputs["depth"] * scale)
-        if "log_depth" in outputs:
-            outputs["log_depth"] = outputs["log_depth"] + scale.log()
-        return outputs
-
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
-        outputs = self.camera_outputs(batch["image"], batch["K"])
+        outputs = camera_outputs(self.model, batch["image"], batch["K"])
+        teacher = None
+        if self.teacher is not None:
+            with torch.no_grad():
+                teacher = camera_outputs(self.teacher, batch["image"], batch["K"])["depth"]
         loss, terms = self.objective(
-            outputs, batch, epoch=self.current_epoch, step=self.global_step
+            outputs, batch, epoch=self.current_epoch, step=self.global_step, teacher=teacher
         )
         size = batch["image"].shape[0]
         self.log("train/loss", loss, prog_bar=True, batch_size=size)
@@ -62,7 +79,7 @@ class DepthModule(L.LightningModule):
         return loss
 
     def validation_step(self, batch: dict, batch_idx: int) -> None:
-        pred = self.camera_outputs(batch["image"], batch["K"])["depth"].float()
+        pred = camera_outputs(self.model, batch["image"], batch["K"])["depth"].float()
         rows = []
         for p, gt, valid in zip(pred, batch["depth"], batch["valid"], strict=True):
             mask = self.protocol.mask(gt[0], valid[0])
@@ -121,3 +138,19 @@ class DepthModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+
+def camera_outputs(
+    model: torch.nn.Module, image: torch.Tensor, K: torch.Tensor
+) -> dict[str, torch.Tensor]:
+    """``model``'s outputs as depth seen by each image's own camera (intrinsics ``K``, (B,3,3),
+    in pixels of ``image``): a canonical-focal model's depth scales with focal."""
+    outputs = model(image)
+    cfg = model.pretrained_cfg
+    if cfg.canonical_focal is None:
+        return outputs
+    scale = cfg.depth_scale(K[:, 0, 0].to(outputs["depth"]))[:, None, None, None]
+    outputs = dict(outputs, depth=outputs["depth"] * scale)
+    if "log_depth" in outputs:
+        outputs["log_depth"] = outputs["log_depth"] + scale.log()
+    return outputs

@@ -3,6 +3,11 @@
 SANet trains with BerHu from the start, the gradient loss after some epochs, and the normal and
 GFRL losses later still (methods.md §1). A recipe lists the terms; this module turns a model's
 output dict and a batch into the weighted sum and the per-term values to log.
+
+A term may compare against a teacher model's depth instead of the ground truth (knowledge
+distillation). The teacher labels every pixel, so its terms weigh all pixels alike: holes in
+the ground truth (sky, sensor dropouts) get a target too, and edge-aware weighting, which is
+read off the ground truth, applies to ground-truth terms only.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from monocle.train.recipe import EdgeAwareRecipe, LossTerm
 # Most losses compare predicted and true depth; these read another output or need intrinsics.
 _PREDICTION_KEY = {"ordinal": "ordinal_logits"}
 _NEEDS_INTRINSICS = {"normal"}
+TARGETS = ("ground_truth", "teacher")
 
 
 class DepthObjective(nn.Module):
@@ -44,6 +50,14 @@ class DepthObjective(nn.Module):
         unknown = [t.name for t in terms if t.name not in LOSSES]
         if unknown:
             raise ValueError(f"unknown loss {unknown[0]!r}; known losses: {', '.join(LOSSES)}")
+        for term in terms:
+            if term.target not in TARGETS:
+                choices = ", ".join(TARGETS)
+                raise ValueError(
+                    f"loss {term.name!r} has target {term.target!r}; use one of {choices}"
+                )
+            if term.target == "teacher" and term.name in _PREDICTION_KEY:
+                raise ValueError(f"loss {term.name!r} reads no depth; it cannot target a teacher")
         self.terms = list(terms)
         self.losses = nn.ModuleList(LOSSES[t.name](**t.args) for t in self.terms)
         self.edge_aware = edge_aware
@@ -52,19 +66,35 @@ class DepthObjective(nn.Module):
     def active(self, epoch: int) -> list[str]:
         return [t.name for t in self.terms if epoch >= t.start_epoch]
 
+    @property
+    def needs_teacher(self) -> bool:
+        return any(t.target == "teacher" for t in self.terms)
+
     def forward(
-        self, outputs: dict[str, Tensor], batch: dict, *, epoch: int, step: int
+        self,
+        outputs: dict[str, Tensor],
+        batch: dict,
+        *,
+        epoch: int,
+        step: int,
+        teacher: Tensor | None = None,
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        target, valid = batch["depth"], batch["valid"]
+        """``teacher``: (B,1,H,W) the teacher's depth, needed when a term targets it."""
+        if self.needs_teacher and teacher is None:
+            raise ValueError("a loss term targets the teacher, but no teacher depth was given")
+        valid = batch["valid"]
         weights = valid.float()
         if self.edge_aware is not None:
             weights = weights * edge_weights(
-                target,
+                batch["depth"],
                 valid,
                 sigma=self.edge_aware.sigma,
                 dilate=self.edge_aware.dilate,
                 factor=self.edge_aware.factor,
             )
+        targets = {"ground_truth": (batch["depth"], weights)}
+        if teacher is not None:
+            targets["teacher"] = (teacher, torch.ones_like(teacher))
         total = outputs["depth"].new_zeros(())
         values = {}
         for term, loss in zip(self.terms, self.losses, strict=True):
@@ -75,10 +105,12 @@ class DepthObjective(nn.Module):
                 loss.generator = torch.Generator(device=outputs["depth"].device)
                 loss.generator.manual_seed(self.seed * 1_000_003 + step)
             pred = outputs[_PREDICTION_KEY.get(term.name, "depth")]
+            target, term_weights = targets[term.target]
             if term.name in _NEEDS_INTRINSICS:
-                value = loss(pred, target, weights, K=batch["K"])
+                value = loss(pred, target, term_weights, K=batch["K"])
             else:
-                value = loss(pred, target, weights)
-            values[term.name] = value.detach()
+                value = loss(pred, target, term_weights)
+            key = term.name if term.target == "ground_truth" else f"{term.name}_teacher"
+            values[key] = value.detach()
             total = total + term.weight * value
         return total, values

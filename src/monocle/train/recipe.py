@@ -59,6 +59,8 @@ class LossTerm:
     weight: float = 1.0
     start_epoch: int = 0
     args: dict[str, Any] = field(default_factory=dict)
+    # "ground_truth", or "teacher": the recipe's teacher model's depth (knowledge distillation).
+    target: str = "ground_truth"
 
 
 @dataclass
@@ -112,6 +114,9 @@ class Recipe:
     model: ModelRecipe = field(default_factory=ModelRecipe)
     data: DataRecipe = field(default_factory=DataRecipe)
     losses: list[LossTerm] = field(default_factory=lambda: [LossTerm()])
+    # A trained model (shipped name or checkpoint) whose depth is the target of every loss term
+    # with ``target: teacher``: distilling a big model into a small one.
+    teacher: str | None = None
     edge_aware: EdgeAwareRecipe | None = None
     optim: OptimRecipe = field(default_factory=OptimRecipe)
     schedule: ScheduleRecipe = field(default_factory=ScheduleRecipe)
