@@ -241,6 +241,12 @@ def _read_recipe_file(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, l
     return _merged(parent, data), [path, *files]
 
 
+def recipe_from_dict(data: dict, source: str = "recipe") -> Recipe:
+    """A :class:`Recipe` from a mapping such as a checkpoint's ``info.recipe``, checked like a
+    file; keys a recipe gained after it was written take their defaults."""
+    return _build(Recipe, data, "", source)
+
+
 def load_recipe(path: str | Path | None = None, overrides: list[str] | tuple = ()) -> Recipe:
     """Read a YAML recipe and its ``base`` chain (or the defaults when ``path`` is None) and
     apply overrides."""
