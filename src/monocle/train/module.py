@@ -37,15 +37,15 @@ class DepthModule(L.LightningModule):
         self.teacher = self._load_teacher(recipe)
 
     def _load_teacher(self, recipe: Recipe) -> torch.nn.Module | None:
-        if (recipe.teacher is None) != (not self.objective.needs_teacher):
-            raise ValueError(
-                "the recipe names a teacher but no loss term has 'target: teacher'"
-                if recipe.teacher
-                else "a loss term has 'target: teacher' but the recipe names no teacher; "
-                "set 'teacher: default' (a shipped model) or a checkpoint path"
-            )
         if recipe.teacher is None:
+            if self.objective.needs_teacher:
+                raise ValueError(
+                    "a loss term has 'target: teacher' but the recipe names no teacher; "
+                    "set 'teacher: default' (a shipped model) or a checkpoint path"
+                )
             return None
+        if not self.objective.needs_teacher:
+            raise ValueError("the recipe names a teacher but no loss term has 'target: teacher'")
         from monocle.infer.loading import load_model
 
         teacher = load_model(recipe.teacher).eval()

@@ -259,4 +259,4 @@ def load_recipe(path: str | Path | None = None, overrides: list[str] | tuple = (
         source = f"{path}{bases}"
     for override in overrides:
         _apply_override(data, override, source)
-    return _build(Recipe, data, "", source)
+    return recipe_from_dict(data, source)
