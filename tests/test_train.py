@@ -254,11 +254,30 @@ def test_distillation_pulls_the_student_towards_a_frozen_teacher(folder, tmp_pat
         torch.testing.assert_close(value, teacher_weights[key], rtol=0, atol=0)
 
 
+def test_flipped_teacher_targets_the_mean_of_both_views(folder, tmp_path):
+    from monocle.train.module import DepthModule
+
+    teacher_path = train(recipe_for(folder, tmp_path, "teacher", "trainer.max_epochs=1")).last
+    distill = (f"teacher={teacher_path}", "losses=[{name: berhu, target: teacher}]")
+    plain = DepthModule(recipe_for(folder, tmp_path, "plain", *distill)).eval()
+    flipped = DepthModule(recipe_for(folder, tmp_path, "flip", *distill, "teacher_flip=true"))
+    image = torch.rand(2, 3, H, W)
+    K = torch.tensor([[[50.0, 0, 31.5], [0, 50.0, 23.5], [0, 0, 1]]]).repeat(2, 1, 1)
+    direct = plain.teacher_depth(image, K)
+    mirrored = plain.teacher_depth(image.flip(-1), K).flip(-1)
+    assert (direct - mirrored).abs().max() > 1e-3  # the teacher alone is not mirror-symmetric
+    target = flipped.eval().teacher_depth(image, K)
+    torch.testing.assert_close(target, (direct * mirrored).sqrt())
+    # The averaged target is: mirroring the image mirrors it.
+    torch.testing.assert_close(flipped.teacher_depth(image.flip(-1), K), target.flip(-1))
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["teacher=default"], "no loss term has 'target: teacher'"),
         (["losses=[{name: berhu, target: teacher}]"], "names no teacher"),
+        (["teacher_flip=true"], "teacher_flip is set but the recipe names no teacher"),
     ],
 )
 def test_teacher_and_teacher_terms_come_together(folder, tmp_path, extra, message):

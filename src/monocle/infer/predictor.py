@@ -56,6 +56,13 @@ def working_focal(K: np.ndarray, image_size: tuple[int, int], size: tuple[int, i
     return math.sqrt(float(K[0, 0]) * scale_x * float(K[1, 1]) * scale_y)
 
 
+def flip_average(pred: torch.Tensor, mirrored: torch.Tensor, kind: str) -> torch.Tensor:
+    """One prediction from a prediction and the mirrored image's prediction flipped back
+    (both (B,1,H,W)): the geometric mean for depth (the mean in log depth), the arithmetic
+    mean for disparity."""
+    return (pred + mirrored) / 2 if kind == "disparity" else (pred * mirrored).sqrt()
+
+
 class Predictor:
     """Runs a depth network on images of any size and returns :class:`DepthMap` s.
 
@@ -160,8 +167,7 @@ class Predictor:
         pixels = torch.cat(batch)
         pred = self.backend(pixels)
         if self.flip:
-            mirrored = self.backend(pixels.flip(-1)).flip(-1)
-            pred = (pred + mirrored) / 2 if self.kind == "disparity" else (pred * mirrored).sqrt()
+            pred = flip_average(pred, self.backend(pixels.flip(-1)).flip(-1), self.kind)
         return [
             F.interpolate(p[None], size=rgb.shape[:2], mode="bilinear")[0, 0].cpu().numpy()
             for p, rgb in zip(pred, rgbs, strict=True)

@@ -9,6 +9,7 @@ import lightning as L
 import torch
 
 from monocle.checkpoint import load_checkpoint
+from monocle.infer.predictor import flip_average
 from monocle.metrics import depth_metrics, get_protocol
 from monocle.models import create_model
 from monocle.train.objective import DepthObjective
@@ -43,6 +44,8 @@ class DepthModule(L.LightningModule):
                     "a loss term has 'target: teacher' but the recipe names no teacher; "
                     "set 'teacher: default' (a shipped model) or a checkpoint path"
                 )
+            if recipe.teacher_flip:
+                raise ValueError("teacher_flip is set but the recipe names no teacher")
             return None
         if not self.objective.needs_teacher:
             raise ValueError("the recipe names a teacher but no loss term has 'target: teacher'")
@@ -60,6 +63,16 @@ class DepthModule(L.LightningModule):
             self.teacher.eval()
         return self
 
+    @torch.no_grad()
+    def teacher_depth(self, image: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+        """The teacher's depth (B,1,H,W) for ``image`` (B,3,H,W) seen by cameras ``K``."""
+        depth = camera_outputs(self.teacher, image, K)["depth"]
+        if not self.recipe.teacher_flip:
+            return depth
+        # Mirroring moves the principal point but keeps the focal, all camera_outputs reads.
+        mirrored = camera_outputs(self.teacher, image.flip(-1), K)["depth"].flip(-1)
+        return flip_average(depth, mirrored, "depth")
+
     def forward(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
         return self.model(image)
 
@@ -67,8 +80,7 @@ class DepthModule(L.LightningModule):
         outputs = camera_outputs(self.model, batch["image"], batch["K"])
         teacher = None
         if self.teacher is not None:
-            with torch.no_grad():
-                teacher = camera_outputs(self.teacher, batch["image"], batch["K"])["depth"]
+            teacher = self.teacher_depth(batch["image"], batch["K"])
         loss, terms = self.objective(
             outputs, batch, epoch=self.current_epoch, step=self.global_step, teacher=teacher
         )

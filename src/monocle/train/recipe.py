@@ -117,6 +117,9 @@ class Recipe:
     # A trained model (shipped name or checkpoint) whose depth is the target of every loss term
     # with ``target: teacher``: distilling a big model into a small one.
     teacher: str | None = None
+    # Also show the teacher each image mirrored and target the mean of both predictions (its
+    # test-time flip augmentation): a better target for the cost of a second teacher pass.
+    teacher_flip: bool = False
     edge_aware: EdgeAwareRecipe | None = None
     optim: OptimRecipe = field(default_factory=OptimRecipe)
     schedule: ScheduleRecipe = field(default_factory=ScheduleRecipe)
