@@ -289,7 +289,11 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
                 for i in [*range(7, 17), 18, 19, 20, *range(23, 30), 31, 33, 34, 36, 37]
             ],
         ),
-        ("fast", "fastdepth", [f"fast_stage{i}" for i in [*range(5, 17), 21, 23, 24, 25, 26, 27]]),
+        (
+            "fast",
+            "fastdepth",
+            [f"fast_stage{i}" for i in [*range(5, 17), 21, 23, 24, 25, 26, 27, 30, 31]],
+        ),
     ],
 )
 def test_shipped_models_load_and_predict_metric_depth_at_any_size(name, architecture, stages):
