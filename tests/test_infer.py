@@ -94,6 +94,43 @@ def test_average_checkpoints_is_the_mean_and_refuses_mixed_architectures(checkpo
         average_checkpoints([path, other], other.with_suffix(".json"))
 
 
+def test_global_context_grows_a_plain_fastdepth_without_changing_its_depth(tmp_path):
+    small = {"input_size": (64, 64), "decoder_channels": (32, 16, 16, 16, 16)}
+    torch.manual_seed(0)
+    plain = create_model("fastdepth", **small)
+    start = save_checkpoint(tmp_path / "start", plain, model_name="fastdepth", overrides=small)
+    grown = load_checkpoint(start, global_context=True)
+    again = load_checkpoint(start, global_context=True)
+    image = torch.rand(2, 3, 64, 96)
+    with torch.no_grad():
+        assert torch.equal(grown(image)["depth"], plain.eval()(image)["depth"])
+    context = {k: v for k, v in grown.state_dict().items() if k.startswith("context.")}
+    assert context and all(torch.equal(v, again.state_dict()[k]) for k, v in context.items())
+
+    # A run trained from the grown start averages with the plain start: the start is grown first.
+    trained = load_checkpoint(start, global_context=True)
+    with torch.no_grad():
+        for parameter in trained.context.parameters():
+            parameter.add_(0.5)
+        assert not torch.allclose(trained(image)["depth"], grown(image)["depth"])
+    run = save_checkpoint(
+        tmp_path / "run", trained, model_name="fastdepth",
+        overrides={**small, "global_context": True},
+    )  # fmt: skip
+    soup = load_checkpoint(average_checkpoints([start, run], tmp_path / "soup"))
+    for key, value in soup.state_dict().items():
+        if value.is_floating_point():
+            mean = (grown.state_dict()[key] + trained.state_dict()[key]) / 2
+            torch.testing.assert_close(value, mean)
+
+    # Without the override, weights that lack the block are still a foreign checkpoint.
+    claimed = tmp_path / "claimed.json"
+    claimed.write_text((tmp_path / "run.json").read_text())
+    (tmp_path / "claimed.safetensors").write_bytes(start.read_bytes())
+    with pytest.raises(CheckpointError, match="missing"):
+        load_checkpoint(claimed)
+
+
 def test_working_size_keeps_aspect_and_the_trained_short_side():
     assert working_size((3000, 4000), (240, 320), 32) == (256, 320)
     assert working_size((4000, 3000), (240, 320), 32) == (320, 256)

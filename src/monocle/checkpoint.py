@@ -96,7 +96,11 @@ def load_checkpoint(
     """Build the registered architecture named in the config and load the weights strictly.
 
     ``overrides`` update the stored model overrides (e.g. a fine-tuning recipe's
-    ``canonical_focal``); ones that change tensor shapes are refused like a foreign checkpoint.
+    ``canonical_focal``); ones that change tensor shapes are refused like a foreign checkpoint,
+    except an architecture's ``identity_options`` (e.g. fastdepth's ``global_context``): turned
+    on for weights saved without them, they grow the model by blocks that start as the
+    identity. Grown blocks start from the same random draw on every load, so a grown start
+    equals the first weights of every run trained from it (and averages with them).
     """
     from monocle.models import create_model
 
@@ -111,9 +115,18 @@ def load_checkpoint(
             f"{weights_path}: unreadable or truncated safetensors file ({err}); "
             "re-download or re-export it"
         ) from None
-    model = create_model(config["model"], **{**config.get("overrides", {}), **overrides})
+    stored = config.get("overrides", {})
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = create_model(config["model"], **{**stored, **overrides})
+    grown = tuple(
+        prefix
+        for option, prefixes in getattr(model, "identity_options", {}).items()
+        if overrides.get(option) and not stored.get(option)
+        for prefix in prefixes
+    )
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
+    missing = sorted(key for key in set(expected) - set(state) if not key.startswith(grown))
     unexpected = sorted(set(state) - set(expected))
     reshaped = [k for k in expected if k in state and state[k].shape != expected[k].shape]
     if missing or unexpected or reshaped:
@@ -124,7 +137,7 @@ def load_checkpoint(
             f"tensors, e.g. {example}); the checkpoint was saved from another architecture or "
             "its config was edited"
         )
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(state, strict=not grown)
     return model.to(map_location).eval()
 
 
@@ -134,8 +147,10 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
     A "model soup" (Wortsman et al., 2022; timm's ``avg_checkpoints.py``): checkpoints of one
     training lineage, e.g. runs continued from the same weights with other seeds or schedules,
     often score better averaged than any one of them. All must be the same architecture with
-    the same overrides. Integer buffers (BatchNorm's step counter) come from the first; list a
-    checkpoint twice to weigh it double. The config's ``info`` keeps each source's path and info.
+    the same overrides, except identity options (:func:`load_checkpoint`): a checkpoint without
+    one that another has is grown first, so a grown run averages with the weights it started
+    from. Integer buffers (BatchNorm's step counter) come from the first; list a checkpoint
+    twice to weigh it double. The config's ``info`` keeps each source's path and info.
     """
     if len(paths) < 2:
         raise ValueError(f"averaging needs at least two checkpoints, got {len(paths)}")
@@ -143,11 +158,19 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
     if any(checkpoint_paths(path)[0].resolve() == target for path in paths):
         raise ValueError(f"output {out} is one of the checkpoints to average; write elsewhere")
     configs = [read_checkpoint_config(path) for path in paths]
+    identity = getattr(load_checkpoint(paths[0]), "identity_options", {})
+    grown = {
+        option: True
+        for config in configs
+        for option in identity
+        if config.get("overrides", {}).get(option)
+    }
     first = configs[0]
+    overrides = {**first.get("overrides", {}), **grown}
     for path, config in zip(paths[1:], configs[1:], strict=True):
         if config["model"] != first["model"]:
             differ = f"is a {config['model']!r} checkpoint, {paths[0]} a {first['model']!r} one"
-        elif config.get("overrides") != first.get("overrides"):
+        elif {**config.get("overrides", {}), **grown} != overrides:
             differ = f"has overrides {config.get('overrides')}, {paths[0]} {first.get('overrides')}"
         else:
             continue
@@ -155,11 +178,11 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
             f"{path} {differ}; only checkpoints of one architecture can be averaged"
         )
     # A running float64 sum: one model in memory at a time, and no rounding drift with many.
-    model = load_checkpoint(paths[0])
+    model = load_checkpoint(paths[0], **grown)
     state = model.state_dict()
     total = {key: value.double() for key, value in state.items() if value.is_floating_point()}
     for path in paths[1:]:
-        other = load_checkpoint(path).state_dict()
+        other = load_checkpoint(path, **grown).state_dict()
         for key in total:
             total[key] += other[key]
     model.load_state_dict(
@@ -176,6 +199,6 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
         out,
         model,
         model_name=first["model"],
-        overrides=first.get("overrides"),
+        overrides=overrides,
         info={"averaged_from": sources},
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 from dataclasses import fields, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -51,6 +51,11 @@ class DepthModel(nn.Module):
     Subclasses implement ``predict(x)`` on a normalised, padded (B,3,H',W') batch and return a
     dict of (B,C,H',W') maps; ``forward`` returns the same dict cropped to (B,C,H,W).
     """
+
+    #: Architecture options that add blocks starting as the identity, each mapped to the
+    #: state-dict prefixes of its blocks. Weights saved without such an option load into a model
+    #: built with it (the model is "grown") and compute the same outputs until trained further.
+    identity_options: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(self, cfg: PretrainedConfig) -> None:
         super().__init__()
