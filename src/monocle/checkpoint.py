@@ -121,7 +121,7 @@ def load_checkpoint(
         model = create_model(config["model"], **{**stored, **overrides})
     grown = tuple(
         prefix
-        for option, prefixes in getattr(model, "identity_options", {}).items()
+        for option, prefixes in model.identity_options.items()
         if overrides.get(option) and not stored.get(option)
         for prefix in prefixes
     )
@@ -158,11 +158,11 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
     if any(checkpoint_paths(path)[0].resolve() == target for path in paths):
         raise ValueError(f"output {out} is one of the checkpoints to average; write elsewhere")
     configs = [read_checkpoint_config(path) for path in paths]
-    identity = getattr(load_checkpoint(paths[0]), "identity_options", {})
+    model = load_checkpoint(paths[0])
     grown = {
         option: True
         for config in configs
-        for option in identity
+        for option in model.identity_options
         if config.get("overrides", {}).get(option)
     }
     first = configs[0]
@@ -178,7 +178,8 @@ def average_checkpoints(paths: Sequence[str | Path], out: str | Path) -> Path:
             f"{path} {differ}; only checkpoints of one architecture can be averaged"
         )
     # A running float64 sum: one model in memory at a time, and no rounding drift with many.
-    model = load_checkpoint(paths[0], **grown)
+    if grown:
+        model = load_checkpoint(paths[0], **grown)
     state = model.state_dict()
     total = {key: value.double() for key, value in state.items() if value.is_floating_point()}
     for path in paths[1:]:
