@@ -329,7 +329,10 @@ def test_predict_writes_every_format_and_never_overwrites(checkpoint, tmp_path, 
         (
             "fast",
             "fastdepth",
-            [f"fast_stage{i}" for i in [*range(5, 17), 21, 23, 24, 25, 26, 27, *range(30, 34), 36]],
+            [
+                f"fast_stage{i}"
+                for i in [*range(5, 17), 21, 23, 24, 25, 26, 27, *range(30, 34), 36, 38]
+            ],
         ),
     ],
 )
